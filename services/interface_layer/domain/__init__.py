@@ -1,0 +1,1 @@
+"""Pure rules of the public edge: API keys and usage event validation."""

@@ -1,0 +1,146 @@
+"""Version 1 of the cross-service messages.
+
+Money crosses the wire as integer minor units plus currency; prices and
+quantities as decimal strings. Never floats.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from libs.contracts.envelope import Contract, register
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@register
+class UsageAccepted(Contract):
+    """A validated usage event, keyed by subscription on the usage topic."""
+
+    TYPE: str = "UsageAccepted.v1"
+    event_id: str
+    subscription_id: str
+    customer_id: str
+    metric_code: str
+    timestamp: datetime
+    properties: dict[str, Any]
+    payload_hash: str
+
+
+class PartySnapshot(_Part):
+    id: str
+    name: str
+    street: str = ""
+    postcode: str = ""
+    city: str = ""
+    country: str = "DE"
+    vat_id: str | None = None
+    tax_number: str | None = None
+    email: str | None = None
+    buyer_reference: str | None = None
+    language: Literal["de", "en"] = "de"
+    e_invoice_format: Literal["zugferd", "xrechnung-cii", "xrechnung-ubl"] = "zugferd"
+
+
+class DraftLine(_Part):
+    charge_code: str
+    description: str
+    kind: str
+    quantity: Decimal
+    unit_code: str = "C62"
+    unit_price: Decimal
+    net_minor: int
+    tax_category: str = "S"
+    tax_rate: Decimal = Decimal("19")
+    detail: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+
+
+@register
+class InvoiceRequested(Contract):
+    """The billing factory asks for one invoice: a customer's rated lines for one period."""
+
+    TYPE: str = "InvoiceRequested.v1"
+    request_id: str  # idempotency: billing run + subscription + period
+    billing_run_id: str
+    subscription_id: str
+    customer: PartySnapshot
+    currency: str
+    period_start: date
+    period_end: date
+    lines: list[DraftLine]
+
+
+@register
+class BillingRunCompleted(Contract):
+    TYPE: str = "BillingRunCompleted.v1"
+    billing_run_id: str
+    as_of: datetime
+    invoices_requested: int
+
+
+class TaxSubtotal(_Part):
+    category: str
+    rate: Decimal
+    net_minor: int
+    tax_minor: int
+
+
+@register
+class InvoiceIssued(Contract):
+    """A finalized, numbered invoice (or credit note). Immutable from here on."""
+
+    TYPE: str = "InvoiceIssued.v1"
+    invoice_id: str
+    number: str
+    type_code: str
+    customer_id: str
+    customer_name: str
+    currency: str
+    issue_date: date
+    due_date: date
+    net_minor: int
+    tax_minor: int
+    gross_minor: int
+    tax_breakdown: list[TaxSubtotal]
+
+
+class Allocation(_Part):
+    invoice_id: str
+    amount_minor: int
+
+
+@register
+class PaymentReceived(Contract):
+    TYPE: str = "PaymentReceived.v1"
+    payment_id: str
+    customer_id: str
+    currency: str
+    amount_minor: int
+    method: str
+    allocations: list[Allocation]
+
+
+@register
+class InvoicePaid(Contract):
+    TYPE: str = "InvoicePaid.v1"
+    invoice_id: str
+    paid_at: datetime
+
+
+@register
+class DeadLettered(Contract):
+    """A message that could not be accepted, with the reason; the original bytes kept for repair."""
+
+    TYPE: str = "DeadLettered.v1"
+    source_topic: str
+    reason: str
+    detail: list[dict[str, Any]] = []
+    original: str

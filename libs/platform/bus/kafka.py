@@ -1,0 +1,117 @@
+"""Kafka bus over aiokafka: idempotent producer with acks=all, manual offset commits.
+
+Offsets are committed only after the handler returned, i.e. after the
+effect is durable. A failing batch is sought back and retried with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from libs.platform.bus.port import Handler, Message
+
+log = logging.getLogger(__name__)
+
+
+class KafkaBus:
+    def __init__(self, bootstrap: str, client_id: str = "cloudbill", partitions: int = 4, topics: Sequence[str] = ()):
+        self._bootstrap = bootstrap
+        self._client_id = client_id
+        self._partitions = partitions
+        self._topics = list(topics)
+        self._producer: AIOKafkaProducer | None = None
+        self._subscriptions: list[tuple[list[str], str, Handler, int]] = []
+        self._tasks: list[asyncio.Task] = []
+        self._consumers: list[AIOKafkaConsumer] = []
+        self._stopping = asyncio.Event()
+
+    def subscribe(self, topics: Sequence[str], group: str, handler: Handler, batch_size: int = 500) -> None:
+        self._subscriptions.append((list(topics), group, handler, batch_size))
+
+    async def start(self) -> None:
+        await self.ensure_topics(self._topics + [t for s in self._subscriptions for t in s[0]])
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            max_batch_size=256 * 1024,
+        )
+        await self._producer.start()
+        for topics, group, handler, batch_size in self._subscriptions:
+            consumer = AIOKafkaConsumer(
+                *topics,
+                bootstrap_servers=self._bootstrap,
+                group_id=group,
+                client_id=f"{self._client_id}-{group}",
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_poll_records=batch_size,
+                session_timeout_ms=10_000,
+                heartbeat_interval_ms=1_000,
+            )
+            await consumer.start()
+            self._consumers.append(consumer)
+            self._tasks.append(asyncio.create_task(self._consume(consumer, handler, batch_size), name=f"consume-{group}"))
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        wanted = sorted(set(topics))
+        if not wanted:
+            return
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-admin")
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            new = [NewTopic(t, self._partitions, 1) for t in wanted if t not in existing]
+            if new:
+                try:
+                    await admin.create_topics(new)
+                except TopicAlreadyExistsError:
+                    pass
+        finally:
+            await admin.close()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for consumer in self._consumers:
+            await consumer.stop()
+        if self._producer:
+            await self._producer.stop()
+
+    async def publish(self, topic: str, key: str | None, value: bytes) -> None:
+        assert self._producer, "bus not started"
+        await self._producer.send_and_wait(topic, value, key=key.encode() if key else None)
+
+    async def publish_many(self, items: Sequence[tuple[str, str | None, bytes]]) -> None:
+        assert self._producer, "bus not started"
+        futures = [await self._producer.send(t, v, key=k.encode() if k else None) for t, k, v in items]
+        await asyncio.gather(*futures)
+
+    async def _consume(self, consumer: AIOKafkaConsumer, handler: Handler, batch_size: int) -> None:
+        backoff = 0.2
+        while not self._stopping.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=batch_size)
+            for tp, records in batches.items():
+                messages = [
+                    Message(r.topic, r.key.decode() if r.key else None, r.value, r.partition, r.offset) for r in records
+                ]
+                try:
+                    await asyncio.to_thread(handler, messages)
+                except Exception:
+                    log.exception("handler failed on %s; retrying from offset %s", tp, records[0].offset)
+                    consumer.seek(tp, records[0].offset)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                backoff = 0.2
+                await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})

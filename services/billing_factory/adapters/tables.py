@@ -1,0 +1,105 @@
+"""Billing factory tables: customers, catalog, subscriptions, usage, billing runs."""
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, Table, UniqueConstraint
+
+from libs.platform.inbox import inbox_table
+from libs.platform.outbox import outbox_table
+from services.billing_factory.adapters.metadata import metadata
+
+
+def _tenant() -> Column:
+    return Column("tenant_id", String(64), nullable=False)
+
+
+customers = Table(
+    "customers", metadata,
+    Column("id", String(64), primary_key=True), _tenant(),
+    Column("external_id", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320)), Column("street", String(200)), Column("postcode", String(20)),
+    Column("city", String(100)), Column("country", String(2), nullable=False),
+    Column("vat_id", String(30)), Column("tax_number", String(30)), Column("buyer_reference", String(200)),
+    Column("language", String(2), nullable=False), Column("e_invoice_format", String(20), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "external_id", name="uq_customers_tenant_external"),
+)
+
+metrics = Table(
+    "metrics", metadata,
+    Column("id", String(64), primary_key=True), _tenant(),
+    Column("code", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("aggregation", String(30), nullable=False),
+    Column("field", String(100)),
+    Column("decimals", Integer, nullable=False),
+    Column("group_by", String(100)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "code", name="uq_metrics_tenant_code"),
+)
+
+plans = Table(
+    "plans", metadata,
+    Column("id", String(64), primary_key=True), _tenant(),
+    Column("code", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("interval", String(20), nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "code", name="uq_plans_tenant_code"),
+)
+
+subscriptions = Table(
+    "subscriptions", metadata,
+    Column("id", String(64), primary_key=True), _tenant(),
+    Column("external_id", String(200)),
+    Column("customer_id", String(64), ForeignKey("customers.id"), nullable=False),
+    Column("plan_id", String(64), ForeignKey("plans.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_subscriptions_tenant_customer", "tenant_id", "customer_id"),
+)
+
+usage_events = Table(
+    "usage_events", metadata,
+    _tenant(),
+    Column("event_id", String(200), nullable=False),
+    Column("subscription_id", String(64), nullable=False),
+    Column("metric_code", String(100), nullable=False),
+    Column("ts", DateTime(timezone=True), nullable=False),
+    Column("properties", JSON, nullable=False),
+    Column("payload_hash", String(64), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("billed_run_id", String(64)),
+    UniqueConstraint("tenant_id", "event_id", name="uq_usage_tenant_event"),
+    Index("ix_usage_sub_ts", "tenant_id", "subscription_id", "ts"),
+)
+
+billing_runs = Table(
+    "billing_runs", metadata,
+    Column("id", String(64), primary_key=True), _tenant(),
+    Column("as_of", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("invoices_requested", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+billed_periods = Table(
+    "billed_periods", metadata,
+    _tenant(),
+    Column("subscription_id", String(64), nullable=False),
+    Column("period_start", DateTime(timezone=True), nullable=False),
+    Column("period_end", DateTime(timezone=True), nullable=False),
+    Column("billing_run_id", String(64), nullable=False),
+    Column("request_id", String(200), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("net_minor", BigInteger, nullable=False),
+    Column("lines", JSON, nullable=False),
+    UniqueConstraint("tenant_id", "subscription_id", "period_start", name="uq_billed_sub_period"),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

@@ -1,0 +1,75 @@
+"""Recording usage exactly once: the consumer side of the usage topic.
+
+One transaction per batch inserts the events with ON CONFLICT DO NOTHING on
+(tenant, event id). A repeat with the same fingerprint is a harmless
+duplicate; with another fingerprint it is a conflict and is dead-lettered
+(through the outbox, in the same transaction). The consumer commits its
+offsets only after this transaction, so a crash replays the batch and the
+unique key absorbs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from pydantic import ValidationError
+from sqlalchemy import Engine, and_, or_, select
+
+from libs.contracts import decode, topics
+from libs.contracts.events import DeadLettered, UsageAccepted
+from libs.platform.bus.port import Message
+from libs.platform.inbox import insert_ignoring_duplicates
+from libs.platform.outbox import write_outbox
+from services.billing_factory.adapters.tables import outbox, usage_events
+
+
+@dataclass(frozen=True)
+class UsageBatchResult:
+    inserted: int
+    duplicates: int
+    conflicts: int
+    malformed: int
+
+
+def record_usage(engine: Engine, messages: list[Message]) -> UsageBatchResult:
+    now = datetime.now(timezone.utc)
+    rows, malformed, bad = [], 0, []
+    seen: dict[tuple[str, str], str] = {}
+    for msg in messages:
+        try:
+            env, body = decode(msg.value)
+            if not isinstance(body, UsageAccepted):
+                raise ValueError(f"unexpected {env.type} on the usage topic")
+        except (ValidationError, KeyError, ValueError) as exc:
+            malformed += 1
+            bad.append((msg, str(exc)[:500]))
+            continue
+        key = (env.tenant_id, body.event_id)
+        if key in seen:  # the same id twice in one batch: judge against the first
+            if seen[key] != body.payload_hash:
+                bad.append((msg, "conflicting duplicate: same event id, different payload"))
+            continue
+        seen[key] = body.payload_hash
+        rows.append({
+            "tenant_id": env.tenant_id, "event_id": body.event_id, "subscription_id": body.subscription_id,
+            "metric_code": body.metric_code, "ts": body.timestamp, "properties": body.properties,
+            "payload_hash": body.payload_hash, "received_at": now, "billed_run_id": None,
+        })
+    with engine.begin() as conn:
+        inserted = {tuple(r) for r in insert_ignoring_duplicates(conn, usage_events, rows, ["tenant_id", "event_id"])}
+        repeats = [r for r in rows if (r["tenant_id"], r["event_id"]) not in inserted]
+        conflicts = 0
+        if repeats:
+            cond = or_(*[and_(usage_events.c.tenant_id == r["tenant_id"], usage_events.c.event_id == r["event_id"]) for r in repeats])
+            stored = {(t, e): h for t, e, h in conn.execute(select(usage_events.c.tenant_id, usage_events.c.event_id, usage_events.c.payload_hash).where(cond))}
+            for r in repeats:
+                if stored.get((r["tenant_id"], r["event_id"])) != r["payload_hash"]:
+                    conflicts += 1
+                    reason = f"conflicting duplicate: event {r['event_id']} was accepted earlier with a different payload"
+                    write_outbox(conn, outbox, r["tenant_id"], topics.USAGE_DEAD_LETTER, r["tenant_id"],
+                                 DeadLettered(source_topic=topics.USAGE, reason=reason, original=r["event_id"]))
+        for msg, reason in bad:
+            write_outbox(conn, outbox, "unknown", topics.USAGE_DEAD_LETTER, msg.key or "unknown",
+                         DeadLettered(source_topic=msg.topic, reason=reason, original=msg.value.decode("utf-8", "replace")))
+    return UsageBatchResult(len(inserted), len(repeats) - conflicts, conflicts + len(bad) - malformed, malformed)

@@ -1,0 +1,104 @@
+"""Use cases for tenants, sub-tenants and API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import Engine, select, update
+
+from libs.ids import new_id
+from services.interface_layer.adapters.tables import api_keys, tenants
+from services.interface_layer.domain.api_keys import issue_key, parse_token, secret_matches
+
+
+class UnknownTenant(Exception):
+    pass
+
+
+class NotAuthenticated(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    name: str
+    parent_id: str | None
+
+
+@dataclass(frozen=True)
+class NewTenant:
+    tenant: Tenant
+    api_key: str
+
+
+class Tenancy:
+    def __init__(self, engine: Engine):
+        self._engine = engine
+
+    def create_tenant(self, name: str, parent_id: str | None = None, tenant_id: str | None = None) -> NewTenant:
+        """A tenant and its first API key, in one transaction. The key is shown only now."""
+        now = datetime.now(timezone.utc)
+        tid = tenant_id or new_id("ten")
+        key = issue_key()
+        with self._engine.begin() as conn:
+            conn.execute(tenants.insert().values(id=tid, name=name, parent_id=parent_id, created_at=now))
+            conn.execute(api_keys.insert().values(id=new_id("key"), tenant_id=tid, name="initial", prefix=key.prefix, key_hash=key.hash, created_at=now))
+        return NewTenant(Tenant(tid, name, parent_id), key.token)
+
+    def create_key(self, tenant_id: str, name: str) -> tuple[str, str]:
+        key = issue_key()
+        kid = new_id("key")
+        with self._engine.begin() as conn:
+            conn.execute(api_keys.insert().values(id=kid, tenant_id=tenant_id, name=name, prefix=key.prefix, key_hash=key.hash, created_at=datetime.now(timezone.utc)))
+        return kid, key.token
+
+    def list_keys(self, tenant_id: str) -> list[dict]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(api_keys.c.id, api_keys.c.name, api_keys.c.prefix, api_keys.c.created_at, api_keys.c.revoked_at).where(api_keys.c.tenant_id == tenant_id))
+            return [dict(r._mapping) for r in rows]
+
+    def revoke_key(self, tenant_id: str, key_id: str) -> bool:
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(api_keys).where(api_keys.c.id == key_id, api_keys.c.tenant_id == tenant_id, api_keys.c.revoked_at.is_(None)).values(revoked_at=datetime.now(timezone.utc))
+            )
+            return result.rowcount == 1
+
+    def authenticate(self, token: str) -> Tenant:
+        parsed = parse_token(token)
+        if parsed is None:
+            raise NotAuthenticated("malformed API key")
+        prefix, secret = parsed
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(api_keys.c.key_hash, api_keys.c.revoked_at, tenants.c.id, tenants.c.name, tenants.c.parent_id)
+                .join(tenants, tenants.c.id == api_keys.c.tenant_id)
+                .where(api_keys.c.prefix == prefix)
+            ).first()
+        if row is None or row.revoked_at is not None or not secret_matches(secret, row.key_hash):
+            raise NotAuthenticated("unknown or revoked API key")
+        return Tenant(row.id, row.name, row.parent_id)
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(tenants).where(tenants.c.id == tenant_id)).first()
+        return Tenant(row.id, row.name, row.parent_id) if row else None
+
+    def children(self, tenant_id: str) -> list[Tenant]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(tenants).where(tenants.c.parent_id == tenant_id))
+            return [Tenant(r.id, r.name, r.parent_id) for r in rows]
+
+    def acting_tenant(self, authenticated: Tenant, requested_id: str | None) -> Tenant:
+        """A key acts for its tenant, or for a descendant sub-tenant; anything else is unknown (404)."""
+        if not requested_id or requested_id == authenticated.id:
+            return authenticated
+        current = self.get(requested_id)
+        target = current
+        while current is not None:
+            if current.parent_id == authenticated.id:
+                return target  # type: ignore[return-value]
+            current = self.get(current.parent_id) if current.parent_id else None
+        raise UnknownTenant(requested_id)

@@ -1,0 +1,74 @@
+"""Composition root of the interface layer: the only place its adapters are chosen."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+
+import httpx
+
+from libs.clock import Clock, SystemClock
+from libs.contracts import topics
+from libs.platform.bus.port import Bus
+from libs.platform.db import create_tables, make_engine
+from libs.platform.docstore import DocumentStore
+from libs.platform.runtime import make_bus, make_docstore
+from services.interface_layer.adapters.billing_targets import HttpUsageTargets
+from services.interface_layer.adapters.metadata import metadata
+from services.interface_layer.app.ingest_usage import IngestUsage
+from services.interface_layer.app.tenancy import Tenancy
+from services.interface_layer.entrypoints.raw_consumer import GROUP, make_raw_usage_handler
+from services.interface_layer.settings import EdgeSettings
+
+
+class EdgeContainer:
+    def __init__(self, settings: EdgeSettings, bus: Bus | None = None, docstore: DocumentStore | None = None,
+                 transports: dict[str, httpx.AsyncBaseTransport] | None = None, clock: Clock | None = None):
+        self.settings = settings
+        self.engine = make_engine(settings.database_url, settings.database_schema, settings.data_dir)
+        if settings.mode == "embedded" or settings.environment == "test":
+            create_tables(self.engine, metadata)
+        self.bus = make_bus(settings, "cloudbill-edge", bus)
+        self._owns_bus = bus is None
+        self.docstore = make_docstore(settings, docstore)
+        self.clock = clock or SystemClock()
+        self.tenancy = Tenancy(self.engine)
+        urls = {"billing": settings.billing_url, "invoice": settings.invoice_url, "payment": settings.payment_url}
+        transports = transports or {}
+        self.clients = {
+            name: httpx.AsyncClient(base_url=url if name not in transports else "http://" + name, transport=transports.get(name), timeout=30.0)
+            for name, url in urls.items()
+        }
+        self.ingest = IngestUsage(self.bus, HttpUsageTargets(self.clients["billing"], settings.internal_token), self.clock,
+                                  settings.future_tolerance_seconds, settings.max_event_age_days)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.bus.subscribe([topics.USAGE_RAW], GROUP, make_raw_usage_handler(self.ingest, lambda: self._loop))
+
+    def audit(self, tenant_id: str, action: str, detail: dict) -> None:
+        """Append-only audit trail of every change made through the edge."""
+        self.docstore.insert_one("audit_log", {"tenant_id": tenant_id, "action": action, "detail": detail, "at": datetime.now(timezone.utc).isoformat()})
+
+    def readiness_checks(self):
+        def database():
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+
+        return {"database": database, "documents": self.docstore.ping}
+
+    @asynccontextmanager
+    async def lifespan(self, _app):
+        self._loop = asyncio.get_running_loop()
+        if self._owns_bus:
+            await self.bus.start()
+        try:
+            yield
+        finally:
+            if self._owns_bus:
+                await self.bus.stop()
+            for client in self.clients.values():
+                await client.aclose()
+
+
+def build(settings: EdgeSettings | None = None, **overrides) -> EdgeContainer:
+    return EdgeContainer(settings or EdgeSettings(), **overrides)

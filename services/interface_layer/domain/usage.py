@@ -1,0 +1,76 @@
+"""Usage event rules at the edge: what an acceptable event is, and its payload fingerprint.
+
+The fingerprint makes duplicates decidable downstream: the same event id with
+the same fingerprint is a harmless repeat, with another fingerprint a conflict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+MAX_PROPERTIES = 50
+MAX_QUANTITY = Decimal("1e15")
+
+
+@dataclass(frozen=True)
+class UsageProblem:
+    index: int
+    field: str
+    message: str
+
+
+def fingerprint(customer: str, metric: str, timestamp: datetime, properties: dict[str, Any]) -> str:
+    canonical = json.dumps([customer, metric, timestamp.isoformat(), properties], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_event(index: int, timestamp: datetime, properties: dict[str, Any], now: datetime, future_tolerance: timedelta, max_age: timedelta) -> list[UsageProblem]:
+    problems = []
+    if timestamp.tzinfo is None:
+        problems.append(UsageProblem(index, "timestamp", "timestamp needs a time zone (e.g. Z)"))
+        return problems
+    if timestamp > now + future_tolerance:
+        problems.append(UsageProblem(index, "timestamp", f"timestamp is more than {int(future_tolerance.total_seconds())} s in the future"))
+    if timestamp < now - max_age:
+        problems.append(UsageProblem(index, "timestamp", f"timestamp is older than {max_age.days} days"))
+    if len(properties) > MAX_PROPERTIES:
+        problems.append(UsageProblem(index, "properties", f"at most {MAX_PROPERTIES} properties"))
+    for name, value in properties.items():
+        problem = _check_value(value)
+        if problem:
+            problems.append(UsageProblem(index, f"properties.{name}", problem))
+    return problems
+
+
+def _check_value(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return "NaN and infinity are not quantities"
+        value = Decimal(str(value))
+    if isinstance(value, (int, Decimal)):
+        value = Decimal(value)
+    elif isinstance(value, str):
+        if len(value) > 500:
+            return "string values are limited to 500 characters"
+        try:
+            as_number = Decimal(value)
+        except InvalidOperation:
+            return None
+        if not as_number.is_finite():
+            return "NaN and infinity are not quantities"
+        return None
+    else:
+        return "values must be numbers, strings or booleans"
+    if value < 0:
+        return "negative quantities are not allowed"
+    if value > MAX_QUANTITY:
+        return "quantity is absurdly large"
+    return None

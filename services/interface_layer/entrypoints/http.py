@@ -1,0 +1,110 @@
+"""The public REST API: tenants, API keys, usage; everything else forwarded to its factory."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from starlette.responses import JSONResponse
+
+from libs.platform.problems import Problem
+from services.interface_layer.app.ingest_usage import UsageIn, UsageRejected
+from services.interface_layer.app.tenancy import Tenant
+from services.interface_layer.entrypoints import schemas
+from services.interface_layer.entrypoints.auth import admin_header, authenticate, require_admin
+from services.interface_layer.entrypoints.proxy import PUBLIC_PATHS, forward, owner_of
+
+
+def build_router(container) -> APIRouter:
+    router = APIRouter()
+    tenancy = container.tenancy
+
+    def caller(request: Request) -> Tenant:
+        return authenticate(request, tenancy)
+
+    @router.post("/v1/tenants", status_code=201, response_model=schemas.TenantCreatedOut, tags=["tenants"],
+                 summary="Create a tenant (admin token) or a sub-tenant of the caller (API key)")
+    def create_tenant(body: schemas.TenantIn, request: Request, admin_token: str | None = Depends(admin_header)):
+        if admin_token is not None:
+            require_admin(container.settings.admin_token, admin_token)
+            created = tenancy.create_tenant(body.name)
+        else:
+            parent = caller(request)
+            created = tenancy.create_tenant(body.name, parent_id=parent.id)
+        container.audit(created.tenant.id, "tenant.created", {"name": body.name, "parent_id": created.tenant.parent_id})
+        return schemas.TenantCreatedOut(id=created.tenant.id, name=created.tenant.name, parent_id=created.tenant.parent_id, api_key=created.api_key)
+
+    @router.get("/v1/tenants/me", response_model=schemas.TenantOut, tags=["tenants"])
+    def me(tenant: Tenant = Depends(caller)):
+        return schemas.TenantOut(id=tenant.id, name=tenant.name, parent_id=tenant.parent_id)
+
+    @router.get("/v1/tenants", response_model=list[schemas.TenantOut], tags=["tenants"], summary="The caller's sub-tenants")
+    def children(tenant: Tenant = Depends(caller)):
+        return [schemas.TenantOut(id=t.id, name=t.name, parent_id=t.parent_id) for t in tenancy.children(tenant.id)]
+
+    @router.post("/v1/api-keys", status_code=201, response_model=schemas.ApiKeyCreatedOut, tags=["api keys"])
+    def create_key(body: schemas.ApiKeyIn, tenant: Tenant = Depends(caller)):
+        key_id, token = tenancy.create_key(tenant.id, body.name)
+        container.audit(tenant.id, "api_key.created", {"key_id": key_id, "name": body.name})
+        return schemas.ApiKeyCreatedOut(id=key_id, api_key=token)
+
+    @router.get("/v1/api-keys", response_model=list[schemas.ApiKeyOut], tags=["api keys"])
+    def list_keys(tenant: Tenant = Depends(caller)):
+        return tenancy.list_keys(tenant.id)
+
+    @router.delete("/v1/api-keys/{key_id}", status_code=204, tags=["api keys"])
+    def revoke_key(key_id: str, tenant: Tenant = Depends(caller)):
+        if not tenancy.revoke_key(tenant.id, key_id):
+            raise Problem(404, "not-found", "API key not found", f"no active key {key_id!r} in this tenant")
+        container.audit(tenant.id, "api_key.revoked", {"key_id": key_id})
+        return Response(status_code=204)
+
+    def _to_usage(e: schemas.UsageEventIn) -> UsageIn:
+        return UsageIn(e.event_id, e.customer, e.metric, e.timestamp, e.properties, e.subscription)
+
+    async def _ingest(tenant: Tenant, events: list[schemas.UsageEventIn]) -> JSONResponse:
+        ids = [e.event_id for e in events]
+        if len(set(ids)) != len(ids):
+            raise Problem(422, "validation-error", "Duplicate event ids in one batch", "each event_id may appear once per batch")
+        try:
+            accepted = await container.ingest.ingest_batch(tenant.id, [_to_usage(e) for e in events])
+        except UsageRejected as exc:
+            errors = [{"index": p.index, "field": p.field, "message": p.message} for p in exc.problems]
+            raise Problem(422, "invalid-usage", "Usage rejected", "no event of this request was accepted", errors) from None
+        return JSONResponse({"accepted": accepted}, status_code=202)
+
+    @router.post("/v1/usage", status_code=202, response_model=schemas.UsageAcceptedOut, tags=["usage"],
+                 summary="Send one usage event; 202 means durably accepted")
+    async def usage_one(body: schemas.UsageEventIn, request: Request):
+        return await _ingest(caller(request), [body])
+
+    @router.post("/v1/usage/batch", status_code=202, response_model=schemas.UsageAcceptedOut, tags=["usage"],
+                 summary="Send up to 1,000 usage events (1 MiB); all or nothing")
+    async def usage_batch(body: schemas.UsageBatchIn, request: Request):
+        return await _ingest(caller(request), body.events)
+
+    @router.api_route("/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def forwarded(path: str, request: Request):
+        owner = owner_of(path)
+        if owner is None:
+            raise Problem(404, "not-found", "Not found", f"no resource /v1/{path}")
+        tenant_id = None if path.startswith(PUBLIC_PATHS) else caller(request).id
+        if request.method != "GET" and tenant_id:
+            container.audit(tenant_id, "request", {"method": request.method, "path": f"/v1/{path}"})
+        return await forward(request, container.clients[owner], path, tenant_id, container.settings.internal_token)
+
+    return router
+
+
+def create_app(container) -> FastAPI:
+    from libs.platform.web import health_router, make_service_app
+
+    app = make_service_app(
+        "cloudbill API",
+        "0.1.0",
+        "The public edge of cloudbill: tenants, API keys and usage ingestion. Catalog, billing, invoices and payments "
+        "are served under the same /v1 paths by the factories behind it (see their specs in openapi/).",
+        container.settings.max_body_bytes + 64 * 1024,
+        lifespan=container.lifespan,
+    )
+    app.include_router(health_router(container.readiness_checks()))
+    app.include_router(build_router(container))
+    return app

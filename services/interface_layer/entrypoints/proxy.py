@@ -1,0 +1,42 @@
+"""The edge forwards authenticated calls to the factory that owns the resource.
+
+The factories trust only the edge: it adds the tenant and the internal token.
+Which factory owns which path is this one table.
+"""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import Request
+from starlette.responses import Response
+
+from libs.platform.problems import Problem
+from libs.platform.web import INTERNAL_TOKEN_HEADER, TENANT_HEADER
+
+OWNERS = {
+    "customers": "billing", "metrics": "billing", "plans": "billing", "subscriptions": "billing",
+    "billing-runs": "billing", "previews": "billing", "coupons": "billing", "orders": "billing", "usage-summary": "billing",
+    "invoices": "invoice", "documents": "invoice", "invoice-settings": "invoice", "archive": "invoice", "credit-notes": "invoice",
+    "payments": "payment", "accounts": "payment", "ledger": "payment", "mandates": "payment", "refunds": "payment", "wallets": "payment",
+}
+PUBLIC_PATHS = ("archive/blobs",)  # signed URLs carry their own authorization
+FORWARDED_HEADERS = ("content-type", "accept", "idempotency-key", "accept-language")
+
+
+def owner_of(path: str) -> str | None:
+    return OWNERS.get(path.split("/", 1)[0])
+
+
+async def forward(request: Request, client: httpx.AsyncClient, path: str, tenant_id: str | None, internal_token: str) -> Response:
+    headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_HEADERS}
+    headers[INTERNAL_TOKEN_HEADER] = internal_token
+    if tenant_id:
+        headers[TENANT_HEADER] = tenant_id
+    try:
+        upstream = await client.request(
+            request.method, f"/v1/{path}", params=request.query_params.multi_items(), content=await request.body(), headers=headers
+        )
+    except httpx.TransportError as exc:
+        raise Problem(503, "service-unavailable", "Service unavailable", f"{type(exc).__name__}", headers={"Retry-After": "5"}) from None
+    passthrough = {k: v for k, v in upstream.headers.items() if k.lower() in ("content-type", "content-disposition", "location", "retry-after", "etag")}
+    return Response(upstream.content, status_code=upstream.status_code, headers=passthrough)

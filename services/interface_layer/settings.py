@@ -1,0 +1,22 @@
+"""Interface layer settings (env prefix CLOUDBILL_EDGE_)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from libs.platform.settings import ServiceSettings
+
+
+class EdgeSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CLOUDBILL_EDGE_", extra="ignore")
+
+    database_schema: str = "interface"
+    kafka_group: str = "cloudbill-edge"
+    port: int = 8000
+    admin_token: str = "dev-admin-token"  # creates top-level tenants
+    billing_url: str = "http://127.0.0.1:8001"
+    invoice_url: str = "http://127.0.0.1:8002"
+    payment_url: str = "http://127.0.0.1:8003"
+    max_batch_events: int = 1000
+    future_tolerance_seconds: int = 300
+    max_event_age_days: int = 62
