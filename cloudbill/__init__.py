@@ -1,0 +1,1 @@
+"""The cloudbill product entry points: the embedded one-process platform and the CLI."""

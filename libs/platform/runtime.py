@@ -20,7 +20,7 @@ def make_bus(settings: ServiceSettings, client_id: str, shared: Bus | None = Non
         return InProcessBus()
     from libs.platform.bus.kafka import KafkaBus
 
-    return KafkaBus(settings.kafka_bootstrap, client_id=client_id, topics=topics.ALL)
+    return KafkaBus(settings.kafka_bootstrap, client_id=client_id, topics=topics.ALL, topic_prefix=settings.kafka_topic_prefix)
 
 
 def make_docstore(settings: ServiceSettings, shared: DocumentStore | None = None) -> DocumentStore:

@@ -27,6 +27,7 @@ class ServiceSettings(BaseSettings):
     database_schema: str = "public"
     kafka_bootstrap: str | None = None
     kafka_group: str = "cloudbill"
+    kafka_topic_prefix: str = ""
     mongo_url: str | None = None
     mongo_database: str = "cloudbill"
     s3_endpoint: str | None = None

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class KafkaBus:
-    def __init__(self, bootstrap: str, client_id: str = "cloudbill", partitions: int = 4, topics: Sequence[str] = ()):
+    def __init__(self, bootstrap: str, client_id: str = "cloudbill", partitions: int = 4, topics: Sequence[str] = (), topic_prefix: str = ""):
+        self._prefix = topic_prefix  # isolates environments (and test runs) sharing one cluster
         self._bootstrap = bootstrap
         self._client_id = client_id
         self._partitions = partitions
@@ -31,11 +32,14 @@ class KafkaBus:
         self._consumers: list[AIOKafkaConsumer] = []
         self._stopping = asyncio.Event()
 
+    def physical(self, topic: str) -> str:
+        return self._prefix + topic
+
     def subscribe(self, topics: Sequence[str], group: str, handler: Handler, batch_size: int = 500) -> None:
-        self._subscriptions.append((list(topics), group, handler, batch_size))
+        self._subscriptions.append(([self.physical(t) for t in topics], group, handler, batch_size))
 
     async def start(self) -> None:
-        await self.ensure_topics(self._topics + [t for s in self._subscriptions for t in s[0]])
+        await self.ensure_topics([self.physical(t) for t in self._topics] + [t for s in self._subscriptions for t in s[0]])
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
             client_id=self._client_id,
@@ -90,11 +94,11 @@ class KafkaBus:
 
     async def publish(self, topic: str, key: str | None, value: bytes) -> None:
         assert self._producer, "bus not started"
-        await self._producer.send_and_wait(topic, value, key=key.encode() if key else None)
+        await self._producer.send_and_wait(self.physical(topic), value, key=key.encode() if key else None)
 
     async def publish_many(self, items: Sequence[tuple[str, str | None, bytes]]) -> None:
         assert self._producer, "bus not started"
-        futures = [await self._producer.send(t, v, key=k.encode() if k else None) for t, k, v in items]
+        futures = [await self._producer.send(self.physical(t), v, key=k.encode() if k else None) for t, k, v in items]
         await asyncio.gather(*futures)
 
     async def _consume(self, consumer: AIOKafkaConsumer, handler: Handler, batch_size: int) -> None:
@@ -103,7 +107,7 @@ class KafkaBus:
             batches = await consumer.getmany(timeout_ms=200, max_records=batch_size)
             for tp, records in batches.items():
                 messages = [
-                    Message(r.topic, r.key.decode() if r.key else None, r.value, r.partition, r.offset) for r in records
+                    Message(r.topic[len(self._prefix):], r.key.decode() if r.key else None, r.value, r.partition, r.offset) for r in records
                 ]
                 try:
                     await asyncio.to_thread(handler, messages)

@@ -1,0 +1,147 @@
+"""`cloudbill`: run the platform, or use its REST API from a terminal.
+
+Every API command is a thin wrapper over one REST call, so what the CLI can
+do the API can do, and scripts may use either. Set CLOUDBILL_URL and
+CLOUDBILL_API_KEY (the embedded run prints both).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Optional
+
+import httpx
+import typer
+
+app = typer.Typer(help="cloudbill: cloud billing platform", no_args_is_help=True)
+customers = typer.Typer(help="Customers")
+plans = typer.Typer(help="Plans and metrics")
+subs = typer.Typer(help="Subscriptions")
+usage = typer.Typer(help="Usage events")
+runs = typer.Typer(help="Billing runs")
+invoices = typer.Typer(help="Invoices")
+payments = typer.Typer(help="Payments and accounts")
+for sub, name in [(customers, "customers"), (plans, "plans"), (subs, "subscriptions"), (usage, "usage"), (runs, "billing-runs"), (invoices, "invoices"), (payments, "payments")]:
+    app.add_typer(sub, name=name)
+
+
+def _client() -> httpx.Client:
+    url = os.environ.get("CLOUDBILL_URL", "http://127.0.0.1:8000")
+    key = os.environ.get("CLOUDBILL_API_KEY")
+    if not key:
+        typer.echo("set CLOUDBILL_API_KEY (the embedded run prints the demo tenant's key)", err=True)
+        raise typer.Exit(2)
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60)
+
+
+def _call(method: str, path: str, body: object | None = None, idempotent: bool = False) -> dict | list:
+    headers = {"Idempotency-Key": str(uuid.uuid4())} if idempotent else {}
+    with _client() as client:
+        response = client.request(method, path, json=body, headers=headers)
+    if response.status_code >= 400:
+        typer.echo(response.text, err=True)
+        raise typer.Exit(1)
+    data = response.json() if response.content else {}
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    return data
+
+
+def _load(path: Path) -> object:
+    return json.loads(sys.stdin.read() if str(path) == "-" else path.read_text())
+
+
+@app.command()
+def run(port: int = 8000, data_dir: Path = Path("var/embedded")):
+    """Run everything in one process (SQLite, in-process bus, local archive) with a demo tenant."""
+    from cloudbill.embedded import serve
+
+    serve(port=port, data_dir=data_dir)
+
+
+@app.command()
+def serve(service: str = typer.Argument(..., help="interface_layer | billing_factory | invoice_factory | payment_factory")):
+    """Run one service alone (distributed mode); settings come from its environment."""
+    import runpy
+
+    runpy.run_module(f"services.{service}", run_name="__main__")
+
+
+@app.command("api")
+def api(method: str, path: str, body: Optional[Path] = typer.Option(None, help="JSON file, or - for stdin")):
+    """Any REST call: cloudbill api GET /v1/customers"""
+    _call(method.upper(), path, _load(body) if body else None)
+
+
+@customers.command("create")
+def customer_create(external_id: str, name: str, country: str = "DE", currency: str = "EUR", street: str = "", postcode: str = "",
+                    city: str = "", email: Optional[str] = None, vat_id: Optional[str] = None):
+    _call("POST", "/v1/customers", {"external_id": external_id, "name": name, "country": country, "currency": currency,
+                                    "street": street, "postcode": postcode, "city": city, "email": email, "vat_id": vat_id})
+
+
+@customers.command("list")
+def customer_list():
+    _call("GET", "/v1/customers")
+
+
+@plans.command("create-metric")
+def metric_create(code: str, name: str, aggregation: str = "count", field: Optional[str] = None):
+    _call("POST", "/v1/metrics", {"code": code, "name": name, "aggregation": aggregation, "field": field})
+
+
+@plans.command("create")
+def plan_create(file: Path = typer.Argument(..., help="plan JSON (see openapi/billing_factory.json, PlanIn)")):
+    _call("POST", "/v1/plans", _load(file))
+
+
+@subs.command("create")
+def subscription_create(customer: str, plan: str, start: str = typer.Option(..., help="ISO date-time, e.g. 2026-11-01T00:00:00Z")):
+    _call("POST", "/v1/subscriptions", {"customer": customer, "plan": plan, "started_at": start})
+
+
+@usage.command("send")
+def usage_send(file: Path = typer.Argument(..., help="JSON list of events, or - for stdin")):
+    events = _load(file)
+    for i in range(0, len(events), 1000):
+        _call("POST", "/v1/usage/batch", {"events": events[i:i + 1000]})
+
+
+@runs.command("create")
+def run_create(as_of: Optional[str] = typer.Option(None, help="bill periods ending up to this instant (default: now)")):
+    _call("POST", "/v1/billing-runs", {"as_of": as_of} if as_of else {}, idempotent=True)
+
+
+@invoices.command("list")
+def invoice_list(customer: Optional[str] = None):
+    _call("GET", "/v1/invoices" + (f"?customer_id={customer}" if customer else ""))
+
+
+@invoices.command("download")
+def invoice_download(invoice_id: str, format: str = typer.Option("pdf", help="pdf | xml"), out: Optional[Path] = None):
+    with _client() as client:
+        response = client.get(f"/v1/invoices/{invoice_id}/{format}")
+    if response.status_code >= 400:
+        typer.echo(response.text, err=True)
+        raise typer.Exit(1)
+    target = out or Path(f"{invoice_id}.{format}")
+    target.write_bytes(response.content)
+    typer.echo(f"wrote {target} ({len(response.content)} bytes)")
+
+
+@payments.command("record")
+def payment_record(customer: str, amount: str, currency: str = "EUR", reference: str = "", method: str = "bank_transfer"):
+    """Record money received (e.g. a bank transfer), matched to the customer's open invoices."""
+    _call("POST", "/v1/payments", {"customer_id": customer, "amount": amount, "currency": currency, "reference": reference, "method": method}, idempotent=True)
+
+
+@payments.command("account")
+def account_show(customer: str):
+    _call("GET", f"/v1/accounts/{customer}")
+
+
+def main() -> None:
+    app()

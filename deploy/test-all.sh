@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Command 2: install, start the real servers (PostgreSQL, Kafka, FerretDB, SeaweedFS),
+# run the whole test suite against them, and stop them again whatever happens.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$REPO/deploy/install.sh"
+cd "$REPO"
+export CLOUDBILL_STATE_DIR="${CLOUDBILL_STATE_DIR:-$REPO/.state/infra}"
+cleanup() { bash "$REPO/deploy/local/infra.sh" down || true; }
+trap cleanup EXIT
+bash "$REPO/deploy/local/infra.sh" up
+set -a; source "$CLOUDBILL_STATE_DIR/env"; set +a
+export CLOUDBILL_REQUIRE_INFRA=1
+.venv/bin/lint-imports
+.venv/bin/pytest -p no:cacheprovider "$@"

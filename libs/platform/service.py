@@ -1,0 +1,110 @@
+"""What every factory's composition root shares: engine, bus, documents, outbox relay, workers, lifespan.
+
+A service subclasses this, adds its own adapters and subscribes its
+handlers; the lifespan starts the bus (unless shared), the relay and any
+background workers, and stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from typing import Callable
+
+from sqlalchemy import MetaData
+
+from libs.clock import Clock, SystemClock
+from libs.platform.bus.port import Bus
+from libs.platform.db import create_tables, make_engine
+from libs.platform.docstore import DocumentStore
+from libs.platform.outbox import OutboxTable
+from libs.platform.relay import OutboxRelay
+from libs.platform.runtime import make_bus, make_docstore
+from libs.platform.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """A background step run in a thread until it reports no work, then again when woken or polled."""
+
+    def __init__(self, name: str, step: Callable[[], bool], poll_seconds: float):
+        self.name, self._step, self._poll = name, step, poll_seconds
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+
+    def wake(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                did_work = await asyncio.to_thread(self._step)
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("worker %s failed (%d in a row); backing off", self.name, failures)
+                did_work = False
+                await asyncio.sleep(min(0.5 * 2 ** failures, 30))
+            if not did_work:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+                except asyncio.TimeoutError:
+                    pass
+
+
+class ServiceContainer:
+    def __init__(self, settings: ServiceSettings, metadata: MetaData, outbox: OutboxTable, client_id: str,
+                 bus: Bus | None = None, docstore: DocumentStore | None = None, clock: Clock | None = None):
+        self.settings = settings
+        self.engine = make_engine(settings.database_url, settings.database_schema, settings.data_dir)
+        if settings.mode == "embedded" or not settings.database_url or settings.environment == "test":
+            create_tables(self.engine, metadata)
+        self.bus = make_bus(settings, client_id, bus)
+        self._owns_bus = bus is None
+        self.docstore = make_docstore(settings, docstore)
+        self.clock = clock or SystemClock()
+        self.relay = OutboxRelay(self.engine, outbox, self.bus)
+        self.workers: list[Worker] = []
+
+    def add_worker(self, name: str, step: Callable[[], bool], poll_seconds: float = 1.0) -> Worker:
+        worker = Worker(name, step, poll_seconds)
+        self.workers.append(worker)
+        return worker
+
+    def readiness_checks(self) -> dict[str, Callable[[], None]]:
+        def database():
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+
+        return {"database": database, "documents": self.docstore.ping}
+
+    @asynccontextmanager
+    async def lifespan(self, _app):
+        if self._owns_bus:
+            await self.bus.start()
+        await self.relay.start()
+        for worker in self.workers:
+            await worker.start()
+        try:
+            yield
+        finally:
+            for worker in reversed(self.workers):
+                await worker.stop()
+            await self.relay.stop()
+            if self._owns_bus:
+                await self.bus.stop()

@@ -1,0 +1,45 @@
+"""Which subscription bills a usage event: asked by the edge before it accepts the event."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, select
+
+from services.billing_factory.adapters.tables import customers, metrics, plans, subscriptions
+
+
+def resolve_targets(engine: Engine, tenant_id: str, items: list[dict]) -> list[dict]:
+    """For each {customer, metric, subscription?}: the active subscription whose plan prices that metric."""
+    wanted_customers = {i["customer"] for i in items}
+    wanted_metrics = {i["metric"] for i in items}
+    with engine.connect() as conn:
+        known_metrics = set(conn.execute(select(metrics.c.code).where(metrics.c.tenant_id == tenant_id, metrics.c.code.in_(wanted_metrics))).scalars())
+        rows = conn.execute(
+            select(customers.c.id, customers.c.external_id, subscriptions.c.id.label("sub_id"), subscriptions.c.external_id.label("sub_ext"), plans.c.definition)
+            .select_from(customers.outerjoin(subscriptions, (subscriptions.c.customer_id == customers.c.id) & (subscriptions.c.status == "active")))
+            .outerjoin(plans, plans.c.id == subscriptions.c.plan_id)
+            .where(customers.c.tenant_id == tenant_id, customers.c.external_id.in_(wanted_customers))
+        ).all()
+    by_customer: dict[str, list] = {}
+    for r in rows:
+        by_customer.setdefault(r.external_id, []).append(r)
+    results = []
+    for item in items:
+        if item["metric"] not in known_metrics:
+            results.append({"subscription_id": None, "customer_id": None, "error_field": "metric", "error": f"unknown metric {item['metric']!r}"})
+            continue
+        candidates = by_customer.get(item["customer"])
+        if not candidates:
+            results.append({"subscription_id": None, "customer_id": None, "error_field": "customer", "error": f"unknown customer {item['customer']!r}"})
+            continue
+        subs = [r for r in candidates if r.sub_id and (not item.get("subscription") or item["subscription"] in (r.sub_id, r.sub_ext))]
+        pricing = [r for r in subs if item["metric"] in _metrics_of(r.definition)]
+        chosen = (pricing or subs or [None])[0]
+        if chosen is None:
+            results.append({"subscription_id": None, "customer_id": candidates[0].id, "error_field": "subscription", "error": "the customer has no active subscription for this usage"})
+        else:
+            results.append({"subscription_id": chosen.sub_id, "customer_id": chosen.id, "error_field": None, "error": None})
+    return results
+
+
+def _metrics_of(definition: dict | None) -> set[str]:
+    return {c.get("metric") for c in (definition or {}).get("charges", []) if c.get("metric")}

@@ -1,0 +1,23 @@
+"""Composition root of the billing factory: the only place its adapters are chosen."""
+
+from __future__ import annotations
+
+from libs.contracts import topics
+from libs.platform.bus.port import Bus
+from libs.platform.docstore import DocumentStore
+from libs.platform.service import ServiceContainer
+from services.billing_factory.adapters.metadata import metadata
+from services.billing_factory.adapters.tables import outbox
+from services.billing_factory.entrypoints.consumers import make_usage_handler, make_usage_log_handler
+from services.billing_factory.settings import BillingSettings
+
+
+class BillingContainer(ServiceContainer):
+    def __init__(self, settings: BillingSettings, bus: Bus | None = None, docstore: DocumentStore | None = None, clock=None):
+        super().__init__(settings, metadata, outbox, "cloudbill-billing", bus, docstore, clock)
+        self.bus.subscribe([topics.USAGE], settings.kafka_group, make_usage_handler(self), settings.usage_batch_size)
+        self.bus.subscribe([topics.USAGE], settings.usage_log_group, make_usage_log_handler(self.docstore), settings.usage_batch_size)
+
+
+def build(settings: BillingSettings | None = None, **overrides) -> BillingContainer:
+    return BillingContainer(settings or BillingSettings(), **overrides)

@@ -1,0 +1,42 @@
+"""Bus consumers of the billing factory: the usage topic (hot path) and the raw usage log."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from libs.contracts import decode
+from libs.contracts.events import UsageAccepted
+from libs.platform.bus.port import Message
+from libs.platform.docstore import DocumentStore
+from services.billing_factory.app.record_usage import record_usage
+
+USAGE_LOG = "usage_log"
+
+
+def make_usage_handler(container):
+    def handle(messages: list[Message]) -> None:
+        record_usage(container.engine, messages)
+        container.relay.wake()
+
+    return handle
+
+
+def make_usage_log_handler(docstore: DocumentStore):
+    """Its own consumer group writes the raw event log for audit and re-rating, off the hot path."""
+    docstore.ensure_unique_index(USAGE_LOG, ["tenant_id", "event_id"])
+
+    def handle(messages: list[Message]) -> None:
+        docs = []
+        for msg in messages:
+            try:
+                env, body = decode(msg.value)
+            except Exception:  # malformed messages are dead-lettered by the hot path; the log skips them
+                continue
+            if isinstance(body, UsageAccepted):
+                docs.append({"tenant_id": env.tenant_id, "event_id": body.event_id, "subscription_id": body.subscription_id,
+                             "customer_id": body.customer_id, "metric_code": body.metric_code, "timestamp": body.timestamp.isoformat(),
+                             "properties": body.properties, "payload_hash": body.payload_hash,
+                             "logged_at": datetime.now(timezone.utc).isoformat(), "partition": msg.partition, "offset": msg.offset})
+        docstore.insert_many_ignoring_duplicates(USAGE_LOG, docs)
+
+    return handle

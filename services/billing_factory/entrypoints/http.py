@@ -1,0 +1,101 @@
+"""REST API of the billing factory: customers, catalog, subscriptions, billing runs, previews."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from fastapi import APIRouter, FastAPI, Query
+
+from libs.platform.problems import Problem
+from libs.platform.web import health_router, make_service_app, tenant_dependency
+from services.billing_factory.app import catalog, customers, runs
+from services.billing_factory.app.errors import Conflict, Invalid, NotFound
+from services.billing_factory.app.usage_targets import resolve_targets
+from services.billing_factory.entrypoints import schemas as s
+
+ERRORS = {
+    NotFound: lambda e: Problem(404, "not-found", f"{e.what.capitalize()} not found", f"no {e.what} {e.ident!r} in this tenant"),
+    Conflict: lambda e: Problem(409, "conflict", "Already exists", str(e)),
+    Invalid: lambda e: Problem(422, "validation-error", "Invalid request", e.reason, errors=[{"field": e.field, "message": e.reason}]),
+}
+
+
+def build_router(c) -> APIRouter:
+    router = APIRouter()
+    tenant = tenant_dependency(c.settings.internal_token)
+    eng = c.engine
+
+    @router.post("/v1/customers", status_code=201, response_model=s.CustomerOut, tags=["customers"])
+    def create_customer(body: s.CustomerIn, tenant_id: str = tenant):
+        return customers.create_customer(eng, tenant_id, body.model_dump())
+
+    @router.get("/v1/customers", response_model=list[s.CustomerOut], tags=["customers"])
+    def list_customers(tenant_id: str = tenant, limit: int = Query(100, ge=1, le=1000), after: str | None = None):
+        return customers.list_customers(eng, tenant_id, limit, after)
+
+    @router.get("/v1/customers/{customer_id}", response_model=s.CustomerOut, tags=["customers"])
+    def get_customer(customer_id: str, tenant_id: str = tenant):
+        return customers.get_customer(eng, tenant_id, customer_id)
+
+    @router.get("/v1/customers/{customer_id}/usage-summary", tags=["customers"], summary="Recorded usage events per metric")
+    def usage_summary(customer_id: str, tenant_id: str = tenant) -> dict:
+        return runs.usage_summary(eng, tenant_id, customers.get_customer(eng, tenant_id, customer_id)["id"])
+
+    @router.post("/v1/metrics", status_code=201, response_model=s.MetricOut, tags=["catalog"])
+    def create_metric(body: s.MetricIn, tenant_id: str = tenant):
+        return catalog.create_metric(eng, tenant_id, body.model_dump())
+
+    @router.get("/v1/metrics", response_model=list[s.MetricOut], tags=["catalog"])
+    def list_metrics(tenant_id: str = tenant):
+        return catalog.list_metrics(eng, tenant_id)
+
+    @router.post("/v1/plans", status_code=201, response_model=s.PlanOut, tags=["catalog"])
+    def create_plan(body: s.PlanIn, tenant_id: str = tenant):
+        return catalog.create_plan(eng, tenant_id, body.model_dump(mode="json"))
+
+    @router.get("/v1/plans", response_model=list[s.PlanOut], tags=["catalog"])
+    def list_plans(tenant_id: str = tenant):
+        return catalog.list_plans(eng, tenant_id)
+
+    @router.get("/v1/plans/{plan}", response_model=s.PlanOut, tags=["catalog"])
+    def get_plan(plan: str, tenant_id: str = tenant):
+        return catalog.get_plan(eng, tenant_id, plan)
+
+    @router.post("/v1/subscriptions", status_code=201, response_model=s.SubscriptionOut, tags=["subscriptions"])
+    def create_subscription(body: s.SubscriptionIn, tenant_id: str = tenant):
+        return catalog.create_subscription(eng, tenant_id, body.customer, body.plan, body.started_at, body.external_id)
+
+    @router.get("/v1/subscriptions/{subscription}", response_model=s.SubscriptionOut, tags=["subscriptions"])
+    def get_subscription(subscription: str, tenant_id: str = tenant):
+        return catalog.get_subscription(eng, tenant_id, subscription)
+
+    @router.post("/v1/subscriptions/{subscription}/cancel", response_model=s.SubscriptionOut, tags=["subscriptions"])
+    def cancel_subscription(subscription: str, tenant_id: str = tenant, at: datetime | None = None):
+        return catalog.cancel_subscription(eng, tenant_id, subscription, at or datetime.now(timezone.utc))
+
+    @router.get("/v1/subscriptions/{subscription}/usage", tags=["subscriptions"],
+                summary="Current usage and estimated charges of the open period")
+    def current_usage(subscription: str, tenant_id: str = tenant) -> dict:
+        return runs.preview_subscription(eng, tenant_id, subscription, c.clock.now())
+
+    @router.post("/v1/billing-runs", status_code=201, response_model=s.BillingRunOut, tags=["billing runs"],
+                 summary="Bill every subscription period that ended by as_of; re-running bills nothing twice")
+    def create_run(body: s.BillingRunIn, tenant_id: str = tenant):
+        result = runs.run_billing(eng, tenant_id, body.as_of or c.clock.now())
+        c.relay.wake()
+        return result
+
+    @router.post("/internal/usage/resolve", include_in_schema=False)
+    def resolve(body: s.ResolveIn, tenant_id: str = tenant) -> dict:
+        return {"results": resolve_targets(eng, tenant_id, [i.model_dump() for i in body.items])}
+
+    return router
+
+
+def create_app(container) -> FastAPI:
+    app = make_service_app("cloudbill billing factory", "0.1.0",
+                           "Catalog, subscriptions, usage rating and billing runs.",
+                           container.settings.max_body_bytes, lifespan=container.lifespan, mapping=ERRORS)
+    app.include_router(health_router(container.readiness_checks()))
+    app.include_router(build_router(container))
+    return app

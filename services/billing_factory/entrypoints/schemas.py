@@ -1,0 +1,135 @@
+"""Request and response bodies of the billing factory."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CODE = r"^[a-z0-9_.\-]{1,100}$"
+EXTERNAL_ID = r"^[A-Za-z0-9._:\-]{1,200}$"
+
+
+class CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    external_id: str = Field(pattern=EXTERNAL_ID, description="Your id for the customer; usage events name it")
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    street: str = Field(default="", max_length=200)
+    postcode: str = Field(default="", max_length=20)
+    city: str = Field(default="", max_length=100)
+    country: str = Field(default="DE", pattern=r"^[A-Z]{2}$")
+    vat_id: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9A-Za-z+*.]{2,13}$")
+    tax_number: str | None = Field(default=None, max_length=30)
+    buyer_reference: str | None = Field(default=None, max_length=200, description="Leitweg-ID / BT-10, required for XRechnung")
+    language: Literal["de", "en"] = "de"
+    e_invoice_format: Literal["zugferd", "xrechnung-cii", "xrechnung-ubl"] = "zugferd"
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+
+
+class CustomerOut(CustomerIn):
+    id: str
+    created_at: datetime
+
+
+class MetricIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=200)
+    aggregation: Literal["count", "sum", "max", "unique_count", "latest", "time_weighted_sum"] = "count"
+    field: str | None = Field(default=None, max_length=100, description="Event property aggregated (not for count)")
+    decimals: int = Field(default=6, ge=0, le=12, description="Most decimals a quantity may carry")
+    group_by: str | None = Field(default=None, max_length=100)
+
+
+class MetricOut(MetricIn):
+    id: str
+
+
+class TierIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    up_to: Decimal | None = Field(default=None, description="Upper bound of the tier (inclusive); null for the last tier")
+    unit_price: Decimal
+    flat_fee: Decimal = Decimal(0)
+
+
+class ChargeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=200, description="Shown on the invoice line")
+    model: Literal["flat_fee", "per_unit", "graduated", "volume", "package", "percentage", "one_time"]
+    metric: str | None = Field(default=None, pattern=CODE)
+    billing: Literal["in_advance", "in_arrears"] = "in_advance"
+    amount: Decimal | None = Field(default=None, description="flat_fee / one_time amount")
+    unit_price: Decimal | None = None
+    tiers: list[TierIn] | None = None
+    package_size: Decimal | None = None
+    package_price: Decimal | None = None
+    percentage: Decimal | None = Field(default=None, description="percent of the transaction amount, e.g. 2.9")
+    fixed_fee: Decimal | None = Field(default=None, description="per transaction")
+    min_per_transaction: Decimal | None = None
+    max_per_transaction: Decimal | None = None
+    amount_field: str | None = Field(default=None, description="event property holding the transaction amount")
+    free_units: Decimal = Decimal(0)
+    minimum_amount: Decimal | None = Field(default=None, description="minimum commitment per period (true-up line)")
+    maximum_amount: Decimal | None = Field(default=None, description="cap per period (own line)")
+    group_by: str | None = None
+    unit_code: str = Field(default="C62", pattern=r"^[A-Z0-9]{2,3}$", description="UN/ECE Rec 20 unit")
+    tax_rate: Decimal = Decimal(19)
+    tax_category: Literal["S", "Z", "E", "AE", "K", "G", "O"] = "S"
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=200)
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    interval: Literal["week", "month", "quarter", "year"] = "month"
+    alignment: Literal["calendar", "anniversary"] = "calendar"
+    charges: list[ChargeIn] = Field(min_length=1, max_length=50)
+
+
+class PlanOut(PlanIn):
+    id: str
+
+
+class SubscriptionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer: str = Field(pattern=EXTERNAL_ID, description="customer id or external id")
+    plan: str = Field(pattern=EXTERNAL_ID, description="plan id or code")
+    started_at: datetime
+    external_id: str | None = Field(default=None, pattern=EXTERNAL_ID)
+
+
+class SubscriptionOut(BaseModel):
+    id: str
+    external_id: str | None
+    customer_id: str
+    plan_id: str
+    status: str
+    started_at: datetime
+    ends_at: datetime | None
+
+
+class BillingRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: datetime | None = Field(default=None, description="bill every period that ended by this instant; default now")
+
+
+class BillingRunOut(BaseModel):
+    id: str
+    as_of: datetime
+    status: str
+    invoices_requested: int
+
+
+class ResolveItem(BaseModel):
+    customer: str
+    metric: str
+    subscription: str | None = None
+
+
+class ResolveIn(BaseModel):
+    items: list[ResolveItem] = Field(max_length=1000)

@@ -1,0 +1,78 @@
+"""The Cloud Archive: render each finalized invoice once, store it write-once, index it.
+
+Runs after the issuing commit and retries while the store is down; the
+invoice stays finalized meanwhile. Each invoice is claimed with a row lock
+(PostgreSQL: SKIP LOCKED), so scaled instances never render the same one
+twice at once. If an earlier attempt stored the file but crashed before
+marking it, the stored file wins: a document is never stored twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timezone
+from typing import Callable
+
+from sqlalchemy import Engine, select, update
+
+from libs.platform.blobstore import BlobConflict, BlobStore, BlobStoreUnavailable, sha256_hex
+from libs.platform.docstore import DocumentStore
+from services.invoice_factory.adapters.tables import invoices
+from services.invoice_factory.app.issuing import retain_until
+
+log = logging.getLogger(__name__)
+COLLECTION = "documents"
+
+Render = Callable[[dict], tuple[bytes, bytes, str]]  # document snapshot -> (pdf, xml, xml flavour)
+
+
+class Archiver:
+    def __init__(self, engine: Engine, blobs: BlobStore, docstore: DocumentStore, render: Render, retention_years: int):
+        self._engine = engine
+        self._blobs = blobs
+        self._docs = docstore
+        self._render = render
+        self._years = retention_years
+        docstore.ensure_unique_index(COLLECTION, ["tenant_id", "number", "kind"])
+
+    def archive_next(self) -> bool:
+        """Archive one pending invoice; False when none is pending."""
+        with self._engine.connect() as conn, conn.begin():
+            stmt = (select(invoices).where(invoices.c.archived.is_(False), invoices.c.status.in_(["finalized", "paid"]))
+                    .order_by(invoices.c.created_at).limit(1))
+            if conn.dialect.name == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+            row = conn.execute(stmt).first()
+            if row is None:
+                return False
+            try:
+                stored = self._store(row)
+            except BlobStoreUnavailable as exc:
+                log.warning("archive unavailable for %s: %s", row.number, exc)
+                conn.execute(update(invoices).where(invoices.c.id == row.id).values(archive_attempts=invoices.c.archive_attempts + 1))
+                raise
+            conn.execute(update(invoices).where(invoices.c.id == row.id).values(archived=True, **stored))
+        return True
+
+    def _store(self, row) -> dict:
+        pdf, xml, flavour = self._render(row.document)
+        issue = row.issue_date or date.today()
+        until = retain_until(issue, self._years)
+        base = f"{row.tenant_id}/invoices/{issue.year}/{row.number}"
+        result = {}
+        for kind, data, ctype in (("pdf", pdf, "application/pdf"), ("xml", xml, "application/xml")):
+            key = f"{base}.{kind}"
+            try:
+                digest = self._blobs.put_once(key, data, ctype, until)
+            except BlobConflict:
+                data = self._blobs.get(key)  # stored by an earlier, interrupted attempt: that copy is the record
+                digest = sha256_hex(data)
+            self._docs.insert_many_ignoring_duplicates(COLLECTION, [{
+                "tenant_id": row.tenant_id, "invoice_id": row.id, "number": row.number, "kind": kind, "type_code": row.type_code,
+                "customer_id": row.customer_id, "issue_date": issue.isoformat(), "period_start": row.period_start.isoformat(),
+                "period_end": row.period_end.isoformat(), "key": key, "sha256": digest, "size": len(data), "flavour": flavour if kind == "xml" else "pdf/a-3b",
+                "retain_until": until.isoformat(), "archived_at": datetime.now(timezone.utc).isoformat(),
+            }])
+            result[f"{kind}_key"] = key
+            result[f"{kind}_sha256"] = digest
+        return result

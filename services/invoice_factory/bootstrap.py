@@ -1,0 +1,31 @@
+"""Composition root of the invoice factory: the only place its adapters are chosen."""
+
+from __future__ import annotations
+
+from libs.contracts import topics
+from libs.platform.bus.port import Bus
+from libs.platform.docstore import DocumentStore
+from libs.platform.runtime import make_blobstore
+from libs.platform.service import ServiceContainer
+from services.invoice_factory.adapters.metadata import metadata
+from services.invoice_factory.adapters.tables import outbox
+from services.invoice_factory.app.archiving import Archiver
+from services.invoice_factory.app.documents import render_snapshot
+from services.invoice_factory.entrypoints.consumers import make_handler
+from services.invoice_factory.settings import InvoiceSettings
+
+
+class InvoiceContainer(ServiceContainer):
+    def __init__(self, settings: InvoiceSettings, bus: Bus | None = None, docstore: DocumentStore | None = None, clock=None):
+        super().__init__(settings, metadata, outbox, "cloudbill-invoice", bus, docstore, clock)
+        self.blobs = make_blobstore(settings, settings.public_base_url)
+        self.archiver = Archiver(self.engine, self.blobs, self.docstore, render_snapshot, settings.retention_years)
+        self._archive_worker = self.add_worker("invoice-archiver", self.archiver.archive_next, settings.archive_poll_seconds)
+        self.bus.subscribe([topics.BILLING, topics.PAYMENTS], settings.kafka_group, make_handler(self))
+
+    def wake_archiver(self) -> None:
+        self._archive_worker.wake()
+
+
+def build(settings: InvoiceSettings | None = None, **overrides) -> InvoiceContainer:
+    return InvoiceContainer(settings or InvoiceSettings(), **overrides)

@@ -1,0 +1,33 @@
+"""Bus consumers of the invoice factory: invoice requests and payments."""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from pydantic import ValidationError
+
+from libs.contracts import decode
+from libs.contracts.events import InvoiceRequested, PaymentReceived
+from libs.platform.bus.port import Message
+from services.invoice_factory.app.issuing import issue_invoice
+from services.invoice_factory.app.payments import apply_payment
+
+log = logging.getLogger(__name__)
+
+
+def make_handler(container) -> Callable[[list[Message]], None]:
+    def handle(messages: list[Message]) -> None:
+        for msg in messages:
+            try:
+                env, body = decode(msg.value)
+            except (ValidationError, KeyError) as exc:
+                log.error("skipping undecodable message at %s/%s: %s", msg.topic, msg.offset, exc)
+                continue
+            if isinstance(body, InvoiceRequested):
+                issue_invoice(container.engine, env, body, container.clock.now().date())
+                container.wake_archiver()
+            elif isinstance(body, PaymentReceived):
+                apply_payment(container.engine, env, body)
+
+    return handle

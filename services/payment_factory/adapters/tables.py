@@ -1,0 +1,50 @@
+"""Payment factory tables besides the ledger: open items, payments, account settings."""
+
+from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, String, Table, UniqueConstraint
+
+from libs.platform.inbox import inbox_table
+from libs.platform.outbox import outbox_table
+from services.payment_factory.adapters.metadata import metadata
+
+open_items = Table(
+    "open_items", metadata,
+    Column("invoice_id", String(64), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False, index=True),
+    Column("number", String(60), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("paid_minor", BigInteger, nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("type_code", String(3), nullable=False),
+)
+
+payments = Table(
+    "payments", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False, index=True),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("method", String(30), nullable=False),
+    Column("reference", String(200)),
+    Column("allocations", JSON, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "idempotency_key", name="uq_payments_tenant_key"),
+)
+
+account_settings = Table(
+    "account_settings", metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("customer_id", String(64), primary_key=True),
+    Column("threshold_minor", BigInteger, nullable=False),
+    Column("schedule", String(20), nullable=False),
+    Column("payment_method", String(30), nullable=False),
+    Column("currency", String(3), nullable=False),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

@@ -1,0 +1,73 @@
+"""Request and response bodies of the payment factory."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer_id: str = Field(min_length=1, max_length=64)
+    amount: Decimal = Field(gt=0, description="in major units, e.g. 119.00; at most the currency's decimals")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    method: Literal["bank_transfer", "sepa_direct_debit", "card", "paypal", "cash"] = "bank_transfer"
+    reference: str = Field(default="", max_length=200, description="e.g. the invoice number from the bank transfer's remittance text")
+    invoice_ids: list[str] = Field(default_factory=list, max_length=100)
+
+
+class AllocationOut(BaseModel):
+    invoice_id: str
+    amount_minor: int
+
+
+class PaymentOut(BaseModel):
+    id: str
+    customer_id: str
+    currency: str
+    amount_minor: int
+    method: str
+    reference: str | None
+    allocations: list[AllocationOut]
+    unallocated_minor: int
+    received_at: datetime
+
+
+class OpenItemOut(BaseModel):
+    invoice_id: str
+    number: str
+    issue_date: date
+    due_date: date
+    amount_minor: int
+    paid_minor: int
+    outstanding_minor: int
+
+
+class StatementLine(BaseModel):
+    date: datetime
+    text: str
+    amount_minor: int
+
+
+class AccountOut(BaseModel):
+    customer_id: str
+    currency: str
+    balance_minor: int = Field(description="money received minus charges: negative means the customer owes")
+    charges_minor: int
+    received_minor: int
+    open_items: list[OpenItemOut]
+    threshold_minor: int
+    schedule: str
+    payment_method: str
+    statement: list[StatementLine]
+
+
+class AccountSettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    threshold: Decimal = Field(default=Decimal("5.00"), ge=0)
+    schedule: Literal["monthly", "weekly", "quarterly", "on_invoice", "manual"] = "monthly"
+    payment_method: Literal["bank_transfer", "sepa_direct_debit", "card", "paypal"] = "bank_transfer"
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
