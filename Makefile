@@ -8,9 +8,9 @@ run:
 test:
 	bash deploy/test-all.sh
 infra-up:
-	bash deploy/local/infra.sh up
+	bash deploy/local/stack.sh up
 infra-down:
-	bash deploy/local/infra.sh down
+	bash deploy/local/stack.sh down
 run-distributed:
 	bash deploy/run-distributed.sh
 bench:

@@ -6,9 +6,9 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$REPO/deploy/install.sh"
 cd "$REPO"
 export CLOUDBILL_STATE_DIR="${CLOUDBILL_STATE_DIR:-$REPO/.state/infra}"
-cleanup() { bash "$REPO/deploy/local/infra.sh" down || true; }
+cleanup() { bash "$REPO/deploy/local/stack.sh" down || true; }
 trap cleanup EXIT
-bash "$REPO/deploy/local/infra.sh" up
+bash "$REPO/deploy/local/stack.sh" up
 set -a; source "$CLOUDBILL_STATE_DIR/env"; set +a
 export CLOUDBILL_REQUIRE_INFRA=1
 .venv/bin/lint-imports

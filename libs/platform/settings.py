@@ -39,6 +39,7 @@ class ServiceSettings(BaseSettings):
     internal_token: str = "dev-internal-token"  # services trust the edge only with this token
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"
+    crash_at: str | None = None  # fault injection for tests only (libs/platform/faults.py)
 
     @model_validator(mode="after")
     def _distributed_needs_servers(self) -> "ServiceSettings":
@@ -49,6 +50,8 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production":
             if self.mode == "embedded":
                 raise ValueError("production refuses the embedded adapters; set mode=distributed")
+            if self.crash_at:
+                raise ValueError("crash_at is for fault-injection tests only")
             if self.internal_token == "dev-internal-token":
                 raise ValueError("production needs its own internal_token")
         return self

@@ -8,6 +8,7 @@ from libs.contracts import decode
 from libs.contracts.events import UsageAccepted
 from libs.platform.bus.port import Message
 from libs.platform.docstore import DocumentStore
+from libs.platform.faults import crash_point
 from services.billing_factory.app.record_usage import record_usage
 
 USAGE_LOG = "usage_log"
@@ -16,6 +17,7 @@ USAGE_LOG = "usage_log"
 def make_usage_handler(container):
     def handle(messages: list[Message]) -> None:
         record_usage(container.engine, messages)
+        crash_point(container.settings.crash_at, "usage-after-db-commit")  # offsets not yet committed
         container.relay.wake()
 
     return handle

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from libs.contracts import decode
 from libs.contracts.events import InvoiceRequested, PaymentReceived
 from libs.platform.bus.port import Message
+from libs.platform.faults import crash_point
 from services.invoice_factory.app.issuing import issue_invoice
 from services.invoice_factory.app.payments import apply_payment
 
@@ -26,6 +27,7 @@ def make_handler(container) -> Callable[[list[Message]], None]:
                 continue
             if isinstance(body, InvoiceRequested):
                 issue_invoice(container.engine, env, body, container.clock.now().date())
+                crash_point(container.settings.crash_at, "invoice-after-db-commit")
                 container.wake_archiver()
             elif isinstance(body, PaymentReceived):
                 apply_payment(container.engine, env, body)

@@ -1,0 +1,23 @@
+"""Composition root of the payment factory: the only place its adapters are chosen."""
+
+from __future__ import annotations
+
+from libs.contracts import topics
+from libs.platform.bus.port import Bus
+from libs.platform.docstore import DocumentStore
+from libs.platform.service import ServiceContainer
+from services.payment_factory.adapters import ledger_tables  # noqa: F401  (registers the ledger tables)
+from services.payment_factory.adapters.metadata import metadata
+from services.payment_factory.adapters.tables import outbox
+from services.payment_factory.entrypoints.consumers import make_handler
+from services.payment_factory.settings import PaymentSettings
+
+
+class PaymentContainer(ServiceContainer):
+    def __init__(self, settings: PaymentSettings, bus: Bus | None = None, docstore: DocumentStore | None = None, clock=None):
+        super().__init__(settings, metadata, outbox, "cloudbill-payment", bus, docstore, clock)
+        self.bus.subscribe([topics.INVOICES], settings.kafka_group, make_handler(self))
+
+
+def build(settings: PaymentSettings | None = None, **overrides) -> PaymentContainer:
+    return PaymentContainer(settings or PaymentSettings(), **overrides)
