@@ -72,7 +72,7 @@ def build_platform(data_dir: Path, port: int = 8000, internal_token: str = "embe
 DEMO_SELLER = {
     "seller": {"name": "Demo Cloud GmbH", "street": "Musterstraße 42", "postcode": "10115", "city": "Berlin", "country": "DE",
                "vat_id": "DE123456789", "tax_number": "30/123/45678", "email": "billing@demo-cloud.example",
-               "phone": "+49 30 1234567", "contact_name": "Erika Musterfrau", "register": "Amtsgericht Berlin-Charlottenburg HRB 123456",
+               "phone": "+49 30 1234567", "contact_name": "Erika Musterfrau", "commercial_register": "Amtsgericht Berlin-Charlottenburg HRB 123456",
                "managing_directors": "Max Mustermann"},
     "bank": {"iban": "DE89370400440532013000", "bic": "COBADEFFXXX", "account_holder": "Demo Cloud GmbH", "bank_name": "Commerzbank"},
     "payment_terms_days": 14, "invoice_prefix": "RE-", "credit_note_prefix": "GS-",

@@ -6,7 +6,7 @@ from libs.contracts import topics
 from libs.platform.bus.port import Bus
 from libs.platform.docstore import DocumentStore
 from libs.platform.service import ServiceContainer
-from services.payment_factory.adapters import ledger_tables  # noqa: F401  (registers the ledger tables)
+from services.payment_factory.adapters import double_entry  # noqa: F401  (registers the ledger tables)
 from services.payment_factory.adapters.metadata import metadata
 from services.payment_factory.adapters.tables import outbox
 from services.payment_factory.entrypoints.consumers import make_handler

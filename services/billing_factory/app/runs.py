@@ -62,7 +62,7 @@ def run_billing(engine: Engine, tenant_id: str, as_of: datetime) -> dict[str, An
             select(billed_periods.c.subscription_id, billed_periods.c.period_start).where(billed_periods.c.tenant_id == tenant_id))}
         for row in rows:
             plan = plan_from_definition(row.definition, known_metrics)
-            sub_id = row[subscriptions.c.id]
+            sub_id = row._mapping[subscriptions.c.id]
             ends_at = _utc(row.ends_at) if row.ends_at else None
             for start, end in billable_periods(plan, _utc(row.started_at), ends_at, as_of):
                 if (sub_id, start) in billed:
@@ -79,7 +79,7 @@ def run_billing(engine: Engine, tenant_id: str, as_of: datetime) -> dict[str, An
                 conn.execute(update(usage_events).where(and_(
                     usage_events.c.tenant_id == tenant_id, usage_events.c.subscription_id == sub_id,
                     usage_events.c.ts >= start, usage_events.c.ts < end)).values(billed_run_id=run_id))
-                write_outbox(conn, outbox, tenant_id, topics.BILLING, row[customers.c.id], InvoiceRequested(
+                write_outbox(conn, outbox, tenant_id, topics.BILLING, row._mapping[customers.c.id], InvoiceRequested(
                     request_id=request_id, billing_run_id=run_id, subscription_id=sub_id, customer=_party(row),
                     currency=row.definition["currency"], period_start=start.date(), period_end=end.date(), lines=lines,
                 ), message_id=f"invreq:{tenant_id}:{request_id}")

@@ -30,6 +30,7 @@ class CustomerIn(BaseModel):
 
 
 class CustomerOut(CustomerIn):
+    model_config = ConfigDict(extra="ignore")
     id: str
     created_at: datetime
 
@@ -45,6 +46,7 @@ class MetricIn(BaseModel):
 
 
 class MetricOut(MetricIn):
+    model_config = ConfigDict(extra="ignore")
     id: str
 
 
@@ -92,6 +94,7 @@ class PlanIn(BaseModel):
 
 
 class PlanOut(PlanIn):
+    model_config = ConfigDict(extra="ignore")
     id: str
 
 

@@ -23,7 +23,7 @@ from libs.platform.outbox import write_outbox
 from services.invoice_factory.adapters.numbering import next_number
 from services.invoice_factory.adapters.tables import inbox, invoices, outbox, seller_profiles
 from services.invoice_factory.app.documents import document_snapshot, to_domain
-from services.invoice_factory.domain import check_issuable, compute_totals
+from services.invoice_factory.domain.invoice_document import compute_totals, issuable_problems
 
 CONSUMER = "invoice-issue"
 
@@ -47,7 +47,7 @@ def issue_invoice(engine: Engine, env: Envelope, request: InvoiceRequested, toda
         snapshot = document_snapshot(request, profile, invoice_id, today)
         draft = to_domain(snapshot) if profile else None
         problems = [{"field": "invoice-settings", "message": "the tenant has no seller profile (PUT /v1/invoice-settings)"}] if profile is None else [
-            {"field": p.field, "message": p.message} for p in check_issuable(draft, snapshot["flavour"])
+            {"field": p.field, "message": p.message} for p in issuable_problems(draft, snapshot["flavour"])
         ]
         row = {
             "id": invoice_id, "tenant_id": tenant_id, "request_id": request.request_id, "customer_id": request.customer.id,

@@ -20,7 +20,7 @@ class SellerIn(BaseModel):
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", description="Seller electronic address (BT-34) and contact")
     phone: str | None = None
     contact_name: str | None = None
-    register: str | None = Field(default=None, description="e.g. Amtsgericht Berlin HRB 12345")
+    commercial_register: str | None = Field(default=None, description="e.g. Amtsgericht Berlin HRB 12345")
     managing_directors: str | None = None
 
     @field_validator("vat_id", "tax_number")

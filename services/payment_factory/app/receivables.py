@@ -25,7 +25,7 @@ from libs.platform.inbox import first_delivery
 from libs.platform.outbox import write_outbox
 from services.payment_factory.adapters.tables import inbox, open_items, outbox, payments
 from services.payment_factory.app.accounts import customer_account, platform_account
-from services.payment_factory.app.ledger_port import Leg, post_transfer
+from services.payment_factory.adapters.double_entry import Leg, transfer as post_transfer
 from services.payment_factory.domain.allocation import OpenItem, allocate_payment
 
 CONSUMER = "payment-invoices"

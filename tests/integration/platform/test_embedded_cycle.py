@@ -1,0 +1,42 @@
+"""The README's first command, as a test: the whole billing cycle in the embedded one-process platform."""
+
+import pytest
+from starlette.testclient import TestClient
+
+from cloudbill.embedded import DEMO_TENANT, build_platform, ensure_demo_tenant
+from tests.support.cycle import pdf_text, run_cycle
+
+
+@pytest.fixture(scope="module")
+def platform_client(tmp_path_factory):
+    data = tmp_path_factory.mktemp("embedded")
+    platform = build_platform(data)
+    key = ensure_demo_tenant(platform, data)
+    with TestClient(platform.app, base_url="http://testserver") as client:
+        client.headers["Authorization"] = f"Bearer {key}"
+        yield platform, client
+
+
+def test_billing_cycle_end_to_end_in_one_process(platform_client):
+    platform, client = platform_client
+    result = run_cycle(client, settings_done=True)
+    inv = result.invoice
+    # 49.00 monthly fee (subscription started on the 1st) + 30 calls at 0.05 = 50.50 net, 19 % VAT = 9.60, gross 60.10
+    assert (inv["net_minor"], inv["tax_minor"], inv["gross_minor"]) == (5050, 960, 6010)
+    assert inv["number"].startswith("RE-")
+    text = pdf_text(result.pdf)
+    for expected in ("Demo Cloud GmbH", "Muster GmbH", inv["number"], "Grundgebühr", "API-Aufrufe", "50,50", "9,60", "60,10", "DE123456789"):
+        assert expected in text, expected
+    assert b"CrossIndustryInvoice" in result.xml and b"<ram:GrandTotalAmount>60.10</ram:GrandTotalAmount>" in result.xml
+    assert result.account_before["balance_minor"] == -6010
+    assert result.account_after["balance_minor"] == 0
+    assert result.account_after["open_items"] == []
+    paid = client.get(f"/v1/invoices/{inv['id']}").json()
+    assert paid["status"] == "paid" and paid["paid_minor"] == 6010
+
+
+def test_rerunning_the_billing_run_bills_nothing_twice(platform_client):
+    _, client = platform_client
+    first = client.post("/v1/billing-runs", json={"as_of": "2030-01-01T00:00:00Z"}).json()
+    again = client.post("/v1/billing-runs", json={"as_of": "2030-01-01T00:00:00Z"}).json()
+    assert again["invoices_requested"] == 0, (first, again)
