@@ -19,7 +19,7 @@ def inbox_table(metadata: MetaData) -> Table:
         "inbox",
         metadata,
         Column("consumer", String(100), nullable=False),
-        Column("message_id", String(200), nullable=False),
+        Column("message_id", String(300), nullable=False),
         Column("received_at", DateTime(timezone=True), nullable=False),
         PrimaryKeyConstraint("consumer", "message_id"),
     )

@@ -27,7 +27,7 @@ def outbox_table(metadata: MetaData) -> OutboxTable:
             "outbox",
             metadata,
             Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-            Column("message_id", String(64), nullable=False, unique=True),
+            Column("message_id", String(300), nullable=False, unique=True),
             Column("topic", String(200), nullable=False),
             Column("key", String(200), nullable=False),
             Column("payload", LargeBinary, nullable=False),
