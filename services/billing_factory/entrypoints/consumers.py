@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from libs.contracts import decode
@@ -12,11 +13,14 @@ from libs.platform.faults import crash_point
 from services.billing_factory.app.record_usage import record_usage
 
 USAGE_LOG = "usage_log"
+log = logging.getLogger(__name__)
 
 
 def make_usage_handler(container):
     def handle(messages: list[Message]) -> None:
-        record_usage(container.engine, messages)
+        result = record_usage(container.engine, messages)
+        log.info("usage batch recorded: inserted=%d duplicates=%d conflicts=%d malformed=%d",
+                 result.inserted, result.duplicates, result.conflicts, result.malformed)
         crash_point(container.settings.crash_at, "usage-after-db-commit")  # offsets not yet committed
         container.relay.wake()
 
