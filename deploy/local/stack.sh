@@ -25,6 +25,19 @@ S3_SECRET=cloudbill-secret
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# SeaweedFS listens for gRPC on port+10000, so its ports must leave room below 65536; both must be free.
+free_low_port() {
+  python3 -c '
+import random, socket
+while True:
+    p = random.randint(20000, 45000)
+    try:
+        for q in (p, p + 10000):
+            socket.socket().bind(("127.0.0.1", q))
+        print(p); break
+    except OSError:
+        pass'
+}
 alive() { [ -f "$STATE/$1.pid" ] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
 
 wait_for() {  # name, seconds, command...
@@ -168,7 +181,7 @@ start_ferretdb() {
 start_seaweedfs() {
   alive seaweedfs && return 0
   local dir="$STATE/seaweedfs" s3 master volume filer
-  s3=$(free_port); master=$(free_port); volume=$(free_port); filer=$(free_port)
+  s3=$(free_low_port); master=$(free_low_port); volume=$(free_low_port); filer=$(free_low_port)
   rm -rf "$dir"; mkdir -p "$dir/data" "$dir/logs"
   cat >"$dir/s3.json" <<EOF
 {"identities": [{"name": "cloudbill", "credentials": [{"accessKey": "$S3_KEY", "secretKey": "$S3_SECRET"}],
@@ -177,7 +190,7 @@ EOF
   # master/volume/filer ports are chosen too: their defaults may be taken. gRPC ports are port+10000.
   nohup "$WEED" -logdir="$dir/logs" server -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -master.port="$master" -volume.port="$volume" -filer -filer.port="$filer" -s3 -s3.port="$s3" -s3.config="$dir/s3.json" \
-    -master.volumeSizeLimitMB=64 -volume.max=50 >"$STATE/seaweedfs.log" 2>&1 &
+    -master.volumeSizeLimitMB=64 -volume.max=0 >"$STATE/seaweedfs.log" 2>&1 &
   echo $! >"$STATE/seaweedfs.pid"
   wait_for seaweedfs 60 "$REPO/.venv/bin/python" -c "
 import boto3

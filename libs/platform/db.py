@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
 
 
 def make_engine(url: str | None, schema: str, sqlite_dir: Path | None = None, pool_size: int = 10) -> Engine:
@@ -45,8 +45,3 @@ def _sqlite_begin_immediate(conn) -> None:
 
 def is_postgres(engine_or_conn) -> bool:
     return engine_or_conn.dialect.name == "postgresql"
-
-
-def create_tables(engine: Engine, metadata: MetaData) -> None:
-    """Create missing tables; used by the embedded mode and tests. Servers run Alembic."""
-    metadata.create_all(engine)

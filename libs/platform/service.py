@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import MetaData
 
 from libs.clock import Clock, SystemClock
 from libs.platform.bus.port import Bus
-from libs.platform.db import create_tables, make_engine
+from libs.platform.db import make_engine
+from libs.platform.migrations import prepare_schema
 from libs.platform.docstore import DocumentStore
 from libs.platform.outbox import OutboxTable
 from libs.platform.relay import OutboxRelay
@@ -68,12 +70,11 @@ class Worker:
 
 
 class ServiceContainer:
-    def __init__(self, settings: ServiceSettings, metadata: MetaData, outbox: OutboxTable, client_id: str,
+    def __init__(self, settings: ServiceSettings, metadata: MetaData, outbox: OutboxTable, client_id: str, migrations: Path,
                  bus: Bus | None = None, docstore: DocumentStore | None = None, clock: Clock | None = None):
         self.settings = settings
         self.engine = make_engine(settings.database_url, settings.database_schema, settings.data_dir)
-        if settings.mode == "embedded" or not settings.database_url or settings.environment == "test":
-            create_tables(self.engine, metadata)
+        prepare_schema(self.engine, metadata, migrations, settings.database_schema)
         self.bus = make_bus(settings, client_id, bus)
         self._owns_bus = bus is None
         self.docstore = make_docstore(settings, docstore)

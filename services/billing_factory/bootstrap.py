@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from libs.contracts import topics
 from libs.platform.bus.port import Bus
 from libs.platform.docstore import DocumentStore
@@ -11,10 +13,12 @@ from services.billing_factory.adapters.tables import outbox
 from services.billing_factory.entrypoints.consumers import make_usage_handler, make_usage_log_handler
 from services.billing_factory.settings import BillingSettings
 
+MIGRATIONS = Path(__file__).parent / "migrations"
+
 
 class BillingContainer(ServiceContainer):
     def __init__(self, settings: BillingSettings, bus: Bus | None = None, docstore: DocumentStore | None = None, clock=None):
-        super().__init__(settings, metadata, outbox, "cloudbill-billing", bus, docstore, clock)
+        super().__init__(settings, metadata, outbox, "cloudbill-billing", MIGRATIONS, bus, docstore, clock)
         self.bus.subscribe([topics.USAGE], settings.kafka_group, make_usage_handler(self), settings.usage_batch_size)
         self.bus.subscribe([topics.USAGE], settings.usage_log_group, make_usage_log_handler(self.docstore), settings.usage_batch_size)
 

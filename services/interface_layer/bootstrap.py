@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 
 import httpx
 
 from libs.clock import Clock, SystemClock
 from libs.contracts import topics
 from libs.platform.bus.port import Bus
-from libs.platform.db import create_tables, make_engine
+from libs.platform.db import make_engine
+from libs.platform.migrations import prepare_schema
 from libs.platform.docstore import DocumentStore
 from libs.platform.runtime import make_bus, make_docstore
 from services.interface_layer.adapters.billing_targets import HttpUsageTargets
+from services.interface_layer.adapters import tables  # noqa: F401  (registers the tables)
 from services.interface_layer.adapters.metadata import metadata
 from services.interface_layer.app.ingest_usage import IngestUsage
 from services.interface_layer.app.tenancy import Tenancy
@@ -27,8 +30,7 @@ class EdgeContainer:
                  transports: dict[str, httpx.AsyncBaseTransport] | None = None, clock: Clock | None = None):
         self.settings = settings
         self.engine = make_engine(settings.database_url, settings.database_schema, settings.data_dir)
-        if settings.mode == "embedded" or settings.environment == "test":
-            create_tables(self.engine, metadata)
+        prepare_schema(self.engine, metadata, Path(__file__).parent / "migrations", settings.database_schema)
         self.bus = make_bus(settings, "cloudbill-edge", bus)
         self._owns_bus = bus is None
         self.docstore = make_docstore(settings, docstore)

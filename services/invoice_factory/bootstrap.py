@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from libs.contracts import topics
 from libs.platform.bus.port import Bus
 from libs.platform.docstore import DocumentStore
@@ -14,10 +16,12 @@ from services.invoice_factory.app.documents import render_snapshot
 from services.invoice_factory.entrypoints.consumers import make_handler
 from services.invoice_factory.settings import InvoiceSettings
 
+MIGRATIONS = Path(__file__).parent / "migrations"
+
 
 class InvoiceContainer(ServiceContainer):
     def __init__(self, settings: InvoiceSettings, bus: Bus | None = None, docstore: DocumentStore | None = None, clock=None):
-        super().__init__(settings, metadata, outbox, "cloudbill-invoice", bus, docstore, clock)
+        super().__init__(settings, metadata, outbox, "cloudbill-invoice", MIGRATIONS, bus, docstore, clock)
         self.blobs = make_blobstore(settings, settings.public_base_url)
         self.archiver = Archiver(self.engine, self.blobs, self.docstore, render_snapshot, settings.retention_years)
         self._archive_worker = self.add_worker("invoice-archiver", self.archiver.archive_next, settings.archive_poll_seconds)

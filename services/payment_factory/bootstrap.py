@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from libs.contracts import topics
 from libs.platform.bus.port import Bus
 from libs.platform.docstore import DocumentStore
@@ -12,10 +14,12 @@ from services.payment_factory.adapters.tables import outbox
 from services.payment_factory.entrypoints.consumers import make_handler
 from services.payment_factory.settings import PaymentSettings
 
+MIGRATIONS = Path(__file__).parent / "migrations"
+
 
 class PaymentContainer(ServiceContainer):
     def __init__(self, settings: PaymentSettings, bus: Bus | None = None, docstore: DocumentStore | None = None, clock=None):
-        super().__init__(settings, metadata, outbox, "cloudbill-payment", bus, docstore, clock)
+        super().__init__(settings, metadata, outbox, "cloudbill-payment", MIGRATIONS, bus, docstore, clock)
         self.bus.subscribe([topics.INVOICES], settings.kafka_group, make_handler(self))
 
 

@@ -48,3 +48,4 @@ account_settings = Table(
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+from services.payment_factory.adapters import double_entry  # noqa: F401,E402  (ledger tables share the metadata)

@@ -1,0 +1,7 @@
+"""Alembic environment of the invoice_factory (see libs/platform/migrations.py)."""
+
+from libs.platform.migrations import run_env
+from services.invoice_factory.adapters import tables  # noqa: F401  (registers every table on the metadata)
+from services.invoice_factory.adapters.metadata import metadata
+
+run_env(metadata)
