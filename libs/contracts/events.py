@@ -36,6 +36,7 @@ class UsageAccepted(Contract):
 class PartySnapshot(_Part):
     id: str
     name: str
+    number: str = ""  # the customer number the tenant knows the buyer by
     street: str = ""
     postcode: str = ""
     city: str = ""

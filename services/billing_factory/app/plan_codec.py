@@ -8,7 +8,7 @@ periods of a subscription, and rates one period into DraftLines.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -90,9 +90,14 @@ def rate_period(plan: Plan, start: datetime, end: datetime, started_at: datetime
                 charge_code=charge.code, description=priced.description, kind=priced.kind, quantity=priced.quantity,
                 unit_code=charge.unit_code, unit_price=priced.unit_price, net_minor=priced.amount.minor,
                 tax_category=charge.tax_category, tax_rate=charge.tax_rate if charge.tax_category in ("S",) else Decimal(0),
-                detail=priced.detail, period_start=max(start, started_at).date(), period_end=(min(end, ends_at) if ends_at else end).date(),
+                detail=priced.detail, period_start=max(start, started_at).date(), period_end=last_day(min(end, ends_at) if ends_at else end),
             ))
     return lines
+
+
+def last_day(exclusive_end: datetime) -> date:
+    """Periods are [start, end); an invoice names the last day that belongs to the period."""
+    return (exclusive_end - timedelta(microseconds=1)).date()
 
 
 def total(lines: list[DraftLine], currency: str) -> Money:

@@ -20,7 +20,7 @@ from libs.platform.inbox import insert_ignoring_duplicates
 from libs.platform.outbox import write_outbox
 from services.billing_factory.adapters.tables import billed_periods, billing_runs, customers, metrics, outbox, plans, subscriptions, usage_events
 from services.billing_factory.app.catalog import get_subscription
-from services.billing_factory.app.plan_codec import billable_periods, open_period, plan_from_definition, rate_period
+from services.billing_factory.app.plan_codec import billable_periods, last_day, open_period, plan_from_definition, rate_period
 
 
 def _utc(dt: datetime) -> datetime:
@@ -30,7 +30,7 @@ def _utc(dt: datetime) -> datetime:
 def _party(row) -> PartySnapshot:
     """The buyer as it is when billed: the invoice keeps this snapshot even if the customer changes later."""
     c = {col.name: row._mapping[col] for col in customers.c}
-    return PartySnapshot(id=c["id"], name=c["name"], street=c["street"] or "", postcode=c["postcode"] or "", city=c["city"] or "",
+    return PartySnapshot(id=c["id"], number=c["external_id"], name=c["name"], street=c["street"] or "", postcode=c["postcode"] or "", city=c["city"] or "",
                          country=c["country"], vat_id=c["vat_id"], tax_number=c["tax_number"], email=c["email"],
                          buyer_reference=c["buyer_reference"], language=c["language"], e_invoice_format=c["e_invoice_format"])
 
@@ -81,7 +81,7 @@ def run_billing(engine: Engine, tenant_id: str, as_of: datetime) -> dict[str, An
                     usage_events.c.ts >= start, usage_events.c.ts < end)).values(billed_run_id=run_id))
                 write_outbox(conn, outbox, tenant_id, topics.BILLING, row._mapping[customers.c.id], InvoiceRequested(
                     request_id=request_id, billing_run_id=run_id, subscription_id=sub_id, customer=_party(row),
-                    currency=row.definition["currency"], period_start=start.date(), period_end=end.date(), lines=lines,
+                    currency=row.definition["currency"], period_start=start.date(), period_end=last_day(min(end, ends_at) if ends_at else end), lines=lines,
                 ), message_id=f"invreq:{tenant_id}:{request_id}")
                 requested += 1
         conn.execute(billing_runs.insert().values(id=run_id, tenant_id=tenant_id, as_of=as_of, status="completed",

@@ -48,7 +48,7 @@ def to_domain(snapshot: dict) -> Invoice:
                      seller.get("tax_number"), seller.get("email"), None, seller.get("contact_name"), seller.get("phone")),
         buyer=Party(c.name, c.street, c.postcode, c.city, c.country, c.vat_id, c.tax_number, c.email, c.buyer_reference),
         bank=BankAccount(bank["iban"], bank["account_holder"], bank.get("bic"), bank.get("bank_name")),
-        lines=lines, customer_number=c.id, language=c.language, payment_terms=snapshot["payment_terms"],
+        lines=lines, customer_number=c.number or c.id, language=c.language, payment_terms=snapshot["payment_terms"],
         footer={"register": seller.get("commercial_register"), "managing_directors": seller.get("managing_directors")},
     )
 

@@ -185,10 +185,12 @@ def balance(conn: Connection, account_id: str) -> tuple[int, int]:
 
 
 def account_entries(conn: Connection, account_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute(select(entries.c.debit, entries.c.credit, entries.c.created_at, transfers.c.meta)
-                        .join(transfers, transfers.c.id == entries.c.transfer_id)
-                        .where(entries.c.account_id == account_id).order_by(entries.c.created_at, entries.c.id))
-    return [dict(r._mapping) for r in rows]
+    """The account's movements, one per transfer (a multi-leg transfer shows once, with its total)."""
+    totals = (select(entries.c.transfer_id, func.sum(entries.c.debit).label("debit"), func.sum(entries.c.credit).label("credit"))
+              .where(entries.c.account_id == account_id).group_by(entries.c.transfer_id).subquery())
+    rows = conn.execute(select(transfers.c.id, transfers.c.created_at, transfers.c.meta, totals.c.debit, totals.c.credit)
+                        .join(totals, totals.c.transfer_id == transfers.c.id).order_by(transfers.c.created_at, transfers.c.id))
+    return [{"transfer_id": r.id, "created_at": r.created_at, "meta": r.meta, "debit": int(r.debit), "credit": int(r.credit)} for r in rows]
 
 
 def invariant_violations(conn: Connection, tenant_id: str) -> list[str]:
