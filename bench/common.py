@@ -1,0 +1,36 @@
+"""Benchmark plumbing: every result is saved as JSON beside a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(fn, *args) -> tuple[float, float, object]:
+    """(wall seconds, CPU seconds, result)."""
+    c0, t0 = cpu_seconds(), time.perf_counter()
+    result = fn(*args)
+    return time.perf_counter() - t0, cpu_seconds() - c0, result
+
+
+def save(name: str, results: dict, summary: str) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    record = {"benchmark": name, "at": datetime.now(timezone.utc).isoformat(), "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+              **results}
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    (RESULTS / f"{name}.txt").write_text(summary + "\n")
+    print(summary)
+    return path
