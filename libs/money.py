@@ -55,16 +55,19 @@ class Rounding(str, Enum):
 
     @property
     def decimal_mode(self) -> str:
-        return {
-            Rounding.HALF_UP: ROUND_HALF_UP,
-            Rounding.HALF_EVEN: ROUND_HALF_EVEN,
-            Rounding.UP: ROUND_CEILING,
-            Rounding.DOWN: ROUND_DOWN,
-            Rounding.FLOOR: ROUND_FLOOR,
-        }[self]
+        return _DECIMAL_MODES[self]
 
 
+_DECIMAL_MODES = {
+    Rounding.HALF_UP: ROUND_HALF_UP,
+    Rounding.HALF_EVEN: ROUND_HALF_EVEN,
+    Rounding.UP: ROUND_CEILING,
+    Rounding.DOWN: ROUND_DOWN,
+    Rounding.FLOOR: ROUND_FLOOR,
+}
 DEFAULT_ROUNDING = Rounding.HALF_UP
+_SCALE = {code: Decimal(10) ** exp for code, exp in MINOR_UNITS.items()}
+_ONE = Decimal(1)
 
 
 def to_decimal(value: object) -> Decimal:
@@ -99,9 +102,11 @@ class Money:
     @classmethod
     def from_decimal(cls, amount: object, currency: str, rounding: Rounding = DEFAULT_ROUNDING) -> Money:
         """Round a major-unit amount (e.g. Decimal('12.345') EUR) to the minor unit."""
-        exp = minor_unit_exponent(currency)
-        scaled = (to_decimal(amount) * (Decimal(10) ** exp)).quantize(Decimal(1), rounding=rounding.decimal_mode)
-        return cls(int(scaled), currency)
+        scale = _SCALE.get(currency)
+        if scale is None:
+            raise UnknownCurrency(f"unknown currency {currency!r}")
+        value = amount if type(amount) is Decimal and amount.is_finite() else to_decimal(amount)
+        return cls(int((value * scale).quantize(_ONE, rounding=_DECIMAL_MODES[rounding])), currency)
 
     @classmethod
     def parse(cls, text: str, currency: str) -> Money:

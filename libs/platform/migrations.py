@@ -41,6 +41,7 @@ def run_env(metadata: MetaData) -> None:
         with context.begin_transaction():
             context.run_migrations()
         conn.execute(text("SELECT pg_advisory_unlock(hashtext(:s))"), {"s": schema})
+        conn.execute(text("RESET search_path"))  # the connection goes back to a pool shared with the application
         conn.commit()
 
 

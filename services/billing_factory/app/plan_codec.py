@@ -79,18 +79,24 @@ def open_period(plan: Plan, started_at: datetime, now: datetime) -> tuple[dateti
 def rate_period(plan: Plan, start: datetime, end: datetime, started_at: datetime, ends_at: datetime | None, events: list[dict]) -> list[DraftLine]:
     """Lines for one period: fees prorated by day for partial periods, usage aggregated per metric."""
     factor = proration(plan.interval, start, end, started_at, ends_at)
+    by_metric: dict[str, list[dict]] = {}
+    for e in events:
+        by_metric.setdefault(e["metric"], []).append(e)
+    first = start <= started_at < end
+    line_start = max(start, started_at).date()
+    line_end = last_day(min(end, ends_at) if ends_at else end)
     lines: list[DraftLine] = []
     for charge in plan.charges:
-        usage = [e for e in events if e["metric"] == charge.metric] if charge.metric else []
+        usage = by_metric.get(charge.metric, []) if charge.metric else []
         aggregation = plan.metric_aggregations.get(charge.metric or "", "count")
         field = plan.metric_fields.get(charge.metric or "")
-        first = start <= started_at < end
+        rate = charge.tax_rate if charge.tax_category == "S" else Decimal(0)
         for priced in price_charge(charge, plan.currency, usage, aggregation, field, factor, first, end):
-            lines.append(DraftLine(
+            # built from validated values only, so pydantic's validation is skipped on this hot path
+            lines.append(DraftLine.model_construct(
                 charge_code=charge.code, description=priced.description, kind=priced.kind, quantity=priced.quantity,
                 unit_code=charge.unit_code, unit_price=priced.unit_price, net_minor=priced.amount.minor,
-                tax_category=charge.tax_category, tax_rate=charge.tax_rate if charge.tax_category in ("S",) else Decimal(0),
-                detail=priced.detail, period_start=max(start, started_at).date(), period_end=last_day(min(end, ends_at) if ends_at else end),
+                tax_category=charge.tax_category, tax_rate=rate, detail=priced.detail, period_start=line_start, period_end=line_end,
             ))
     return lines
 

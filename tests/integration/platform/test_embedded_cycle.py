@@ -1,5 +1,7 @@
 """The README's first command, as a test: the whole billing cycle in the embedded one-process platform."""
 
+from datetime import date
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -25,7 +27,10 @@ def test_billing_cycle_end_to_end_in_one_process(platform_client):
     assert (inv["net_minor"], inv["tax_minor"], inv["gross_minor"]) == (5050, 960, 6010)
     assert inv["number"].startswith("RE-")
     text = pdf_text(result.pdf)
-    for expected in ("Demo Cloud GmbH", "Muster GmbH", inv["number"], "Grundgebühr", "API-Aufrufe", "50,50", "9,60", "60,10", "DE123456789"):
+    issue = date.fromisoformat(inv["issue_date"])
+    start, end = date.fromisoformat(inv["period_start"]), date.fromisoformat(inv["period_end"])
+    assert end.day >= 28 and start.day == 1  # the service period names its last day, not the next month's first
+    for expected in (f"{issue:%d.%m.%Y}", f"{start:%d.%m.%Y}", f"{end:%d.%m.%Y}", "Rechnungsbetrag", "Demo Cloud GmbH", "Muster GmbH", inv["number"], "Grundgebühr", "API-Aufrufe", "50,50", "9,60", "60,10", "DE123456789"):
         assert expected in text, expected
     assert b"CrossIndustryInvoice" in result.xml and b"<ram:GrandTotalAmount>60.10</ram:GrandTotalAmount>" in result.xml
     assert result.account_before["balance_minor"] == -6010
