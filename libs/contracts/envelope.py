@@ -56,3 +56,22 @@ def decode(raw: bytes) -> tuple[Envelope, Contract]:
     if cls is None:
         raise KeyError(f"unknown message type {env.type!r}")
     return env, cls.model_validate(env.body)
+
+
+def decode_batch(messages, on_error=None) -> list[tuple[Envelope, Contract]]:
+    """Decode what can be decoded; each message that cannot goes to on_error(message, reason), by default a log line."""
+    import logging
+
+    from pydantic import ValidationError
+
+    if on_error is None:
+        def on_error(msg, reason):
+            logging.getLogger(__name__).error("skipping undecodable message at %s/%s: %s", msg.topic, msg.offset, reason)
+
+    decoded = []
+    for msg in messages:
+        try:
+            decoded.append(decode(msg.value))
+        except (ValidationError, KeyError, ValueError) as exc:
+            on_error(msg, str(exc)[:500])
+    return decoded

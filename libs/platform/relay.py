@@ -9,55 +9,21 @@ in parallel; a crash between publish and mark republishes, which inboxes absorb.
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from sqlalchemy import Engine
 
 from libs.platform.bus.port import Bus
 from libs.platform.outbox import OutboxTable, fetch_unpublished, mark_published
+from libs.platform.worker import Worker
 
-log = logging.getLogger(__name__)
 
-
-class OutboxRelay:
+class OutboxRelay(Worker):
     def __init__(self, engine: Engine, outbox: OutboxTable, bus: Bus, poll_seconds: float = 0.5, batch: int = 500):
+        super().__init__("outbox-relay", self.relay_once, poll_seconds)
         self._engine = engine
         self._outbox = outbox
         self._bus = bus
-        self._poll = poll_seconds
         self._batch = batch
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task | None = None
-
-    def wake(self) -> None:
-        """Thread-safe nudge after a commit."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                published = await asyncio.to_thread(self.relay_once)
-            except Exception:
-                log.exception("outbox relay step failed; retrying")
-                published = 0
-                await asyncio.sleep(1.0)
-            if published == 0:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-                except asyncio.TimeoutError:
-                    pass
 
     def relay_once(self) -> int:
         """One step in a worker thread: lock a batch, publish it through the event loop, mark it."""

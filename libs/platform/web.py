@@ -52,8 +52,11 @@ def tenant_dependency(internal_token: str):
     return Depends(current_tenant)
 
 
-def make_service_app(title: str, version: str, description: str, max_body_bytes: int, lifespan=None, mapping=None) -> FastAPI:
-    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
+def make_service_app(container, title: str, description: str, router: APIRouter, mapping=None, body_slack: int = 0) -> FastAPI:
+    """A service's app: problem handlers, body limit, health and readiness, its routes, its container's lifespan."""
+    app = FastAPI(title=title, version="0.1.0", description=description, lifespan=container.lifespan)
     install_problem_handlers(app, mapping)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes + body_slack)
+    app.include_router(health_router(container.readiness_checks()))
+    app.include_router(router)
     return app

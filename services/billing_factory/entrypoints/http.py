@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from fastapi import APIRouter, FastAPI, Query
 
 from libs.platform.problems import Problem
-from libs.platform.web import health_router, make_service_app, tenant_dependency
+from libs.platform.web import make_service_app, tenant_dependency
 from services.billing_factory.app import catalog, customers, runs
 from services.billing_factory.app.errors import Conflict, Invalid, NotFound
 from services.billing_factory.app.usage_targets import resolve_targets
@@ -93,9 +93,6 @@ def build_router(c) -> APIRouter:
 
 
 def create_app(container) -> FastAPI:
-    app = make_service_app("cloudbill billing factory", "0.1.0",
-                           "Catalog, subscriptions, usage rating and billing runs.",
-                           container.settings.max_body_bytes, lifespan=container.lifespan, mapping=ERRORS)
-    app.include_router(health_router(container.readiness_checks()))
-    app.include_router(build_router(container))
-    return app
+    return make_service_app(container, "cloudbill billing factory",
+                            "Catalog, subscriptions, usage rating and billing runs.",
+                            build_router(container), mapping=ERRORS)

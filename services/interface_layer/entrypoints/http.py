@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from starlette.responses import JSONResponse
 
 from libs.platform.problems import Problem
+from libs.platform.web import make_service_app
 from services.interface_layer.app.ingest_usage import UsageIn, UsageRejected
 from services.interface_layer.app.tenancy import Tenant
 from services.interface_layer.entrypoints import schemas
@@ -95,16 +96,7 @@ def build_router(container) -> APIRouter:
 
 
 def create_app(container) -> FastAPI:
-    from libs.platform.web import health_router, make_service_app
-
-    app = make_service_app(
-        "cloudbill API",
-        "0.1.0",
-        "The public edge of cloudbill: tenants, API keys and usage ingestion. Catalog, billing, invoices and payments "
-        "are served under the same /v1 paths by the factories behind it (see their specs in openapi/).",
-        container.settings.max_body_bytes + 64 * 1024,
-        lifespan=container.lifespan,
-    )
-    app.include_router(health_router(container.readiness_checks()))
-    app.include_router(build_router(container))
-    return app
+    return make_service_app(container, "cloudbill API",
+                            "The public edge of cloudbill: tenants, API keys and usage ingestion. Catalog, billing, invoices and payments "
+                            "are served under the same /v1 paths by the factories behind it (see their specs in openapi/).",
+                            build_router(container), body_slack=64 * 1024)

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Callable
 
-from pydantic import ValidationError
-
-from libs.contracts import decode
+from libs.contracts import decode_batch
 from libs.contracts.events import InvoiceRequested, PaymentReceived
 from libs.platform.bus.port import Message
 from libs.platform.faults import crash_point
 from services.invoice_factory.app.issuing import issue_invoice
 from services.invoice_factory.app.payments import apply_payment
 
-log = logging.getLogger(__name__)
-
-
 def make_handler(container) -> Callable[[list[Message]], None]:
     def handle(messages: list[Message]) -> None:
-        for msg in messages:
-            try:
-                env, body = decode(msg.value)
-            except (ValidationError, KeyError) as exc:
-                log.error("skipping undecodable message at %s/%s: %s", msg.topic, msg.offset, exc)
-                continue
+        for env, body in decode_batch(messages):
             if isinstance(body, InvoiceRequested):
                 issue_invoice(container.engine, env, body, container.clock.now().date())
                 crash_point(container.settings.crash_at, "invoice-after-db-commit")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from libs.platform.problems import Problem, not_found
-from libs.platform.web import health_router, make_service_app, tenant_dependency
+from libs.platform.web import make_service_app, tenant_dependency
 from services.invoice_factory.adapters.tables import invoices
 from services.invoice_factory.app.settings_store import load_profile, save_profile
 from services.invoice_factory.app.archiving import COLLECTION
@@ -108,9 +108,6 @@ def build_router(c) -> APIRouter:
 
 
 def create_app(container) -> FastAPI:
-    app = make_service_app("cloudbill invoice factory", "0.1.0",
-                           "Invoices and credit notes: gap-free numbers, PDF/A-3 with ZUGFeRD, XRechnung, the Cloud Archive.",
-                           container.settings.max_body_bytes, lifespan=container.lifespan)
-    app.include_router(health_router(container.readiness_checks()))
-    app.include_router(build_router(container))
-    return app
+    return make_service_app(container, "cloudbill invoice factory",
+                            "Invoices and credit notes: gap-free numbers, PDF/A-3 with ZUGFeRD, XRechnung, the Cloud Archive.",
+                            build_router(container))

@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI, Header
 
 from libs.money import Money
 from libs.platform.problems import Problem
-from libs.platform.web import health_router, make_service_app, tenant_dependency
+from libs.platform.web import make_service_app, tenant_dependency
 from services.payment_factory.app.accounts import account_view, save_account_settings
 from services.payment_factory.app.receivables import PaymentRefused, record_payment
 from services.payment_factory.entrypoints import schemas as s
@@ -48,9 +48,6 @@ def build_router(c) -> APIRouter:
 
 
 def create_app(container) -> FastAPI:
-    app = make_service_app("cloudbill payment factory", "0.1.0",
-                           "Double-entry ledger, customer accounts, payments and collection.",
-                           container.settings.max_body_bytes, lifespan=container.lifespan, mapping=ERRORS)
-    app.include_router(health_router(container.readiness_checks()))
-    app.include_router(build_router(container))
-    return app
+    return make_service_app(container, "cloudbill payment factory",
+                            "Double-entry ledger, customer accounts, payments and collection.",
+                            build_router(container), mapping=ERRORS)
