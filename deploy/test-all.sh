@@ -11,5 +11,6 @@ trap cleanup EXIT
 bash "$REPO/deploy/local/stack.sh" up
 set -a; source "$CLOUDBILL_STATE_DIR/env"; set +a
 export CLOUDBILL_REQUIRE_INFRA=1
+export CLOUDBILL_RULES_DIR="$(bash "$REPO/deploy/local/rules.sh")"
 .venv/bin/lint-imports
 .venv/bin/pytest -p no:cacheprovider "$@"
