@@ -11,3 +11,4 @@ bash deploy/local/stack.sh up
 set -a; source "$CLOUDBILL_STATE_DIR/env"; set +a
 .venv/bin/python -m bench.rating_bench
 .venv/bin/python -m bench.ledger_bench
+.venv/bin/python -m bench.invoice_bench

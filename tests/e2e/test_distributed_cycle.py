@@ -35,6 +35,13 @@ def test_cycle_over_four_processes_with_kafka_usage_s3_archive_and_mongo_index(c
     assert (inv["net_minor"], inv["tax_minor"], inv["gross_minor"]) == (5050, 960, 6010)
     assert inv["number"] in pdf_text(result.pdf)
     assert result.account_before["balance_minor"] == -6010 and result.account_after["balance_minor"] == 0
+    rules = os.environ.get("CLOUDBILL_RULES_DIR")
+    if rules:  # the archived e-invoice passes the XSD and the CEN EN 16931 rules
+        from pathlib import Path
+
+        from services.invoice_factory.adapters.validation import validate
+
+        assert [f for f in validate(result.xml, "zugferd", Path(rules)) if f.flag != "warning"] == []
 
     env = cluster.services["invoice_factory"].env
     docs = tenant_client.get("/v1/documents", params={"number": inv["number"]}).json()

@@ -118,3 +118,16 @@ def test_duplicates_are_counted_once_and_conflicting_duplicates_change_nothing(e
     changed = [{**batch[0], "properties": {"q": 2}}]
     ok(client.post("/v1/usage/batch", json={"events": changed}, headers=ha), 202)
     assert events_recorded(client, ha, cust["id"]) == before + 5
+
+
+def test_payment_idempotency_key_replays_and_refuses_another_body(env):
+    client, ha, _, cust, *_ = env
+    body = {"customer_id": cust["id"], "amount": "10.00", "currency": "EUR", "reference": "advance"}
+    first = ok(client.post("/v1/payments", json=body, headers={**ha, "Idempotency-Key": "k-1"}), 201)
+    again = ok(client.post("/v1/payments", json=body, headers={**ha, "Idempotency-Key": "k-1"}), 201)
+    assert again["id"] == first["id"] and first["unallocated_minor"] == 1000  # no open item: stays as credit
+    assert_problem(client.post("/v1/payments", json={**body, "amount": "11.00"}, headers={**ha, "Idempotency-Key": "k-1"}), 409)
+    assert_problem(client.post("/v1/payments", json={**body, "amount": "10.001"}, headers={**ha, "Idempotency-Key": "k-2"}), 422)
+    assert_problem(client.post("/v1/payments", json=body, headers=ha), 422)  # the key is required
+    account = ok(client.get(f"/v1/accounts/{cust['id']}", headers=ha))
+    assert account["received_minor"] == 1000 and account["balance_minor"] == 1000
