@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from libs.money import Money
+from services.invoice_factory.adapters.xml_values import amount_text, decimal_text
 from services.invoice_factory.domain.invoice_document import Invoice, Party, compute_totals
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -31,14 +31,6 @@ def _el(parent, ns: str, tag: str, text: str | None = None, **attrs) -> etree._E
     if text is not None:
         el.text = text
     return el
-
-
-def _amount(m: Money) -> str:
-    return f"{m.amount:.{max(2, -m.amount.as_tuple().exponent)}f}"
-
-
-def _dec(d: Decimal) -> str:
-    return format(d.normalize(), "f") if d != d.to_integral_value() else str(int(d))
 
 
 def _date(parent, tag: str, d: date) -> None:
@@ -95,18 +87,18 @@ def build_cii(invoice: Invoice, flavour: str = "zugferd") -> bytes:
         negative = line.net.minor < 0
         price = abs(line.unit_price)
         quantity = -abs(line.quantity) if negative else abs(line.quantity)
-        _el(_el(_el(item, RAM, "SpecifiedLineTradeAgreement"), RAM, "NetPriceProductTradePrice"), RAM, "ChargeAmount", _dec(price))
-        _el(_el(item, RAM, "SpecifiedLineTradeDelivery"), RAM, "BilledQuantity", _dec(quantity), unitCode=line.unit_code)
+        _el(_el(_el(item, RAM, "SpecifiedLineTradeAgreement"), RAM, "NetPriceProductTradePrice"), RAM, "ChargeAmount", decimal_text(price))
+        _el(_el(item, RAM, "SpecifiedLineTradeDelivery"), RAM, "BilledQuantity", decimal_text(quantity), unitCode=line.unit_code)
         settlement = _el(item, RAM, "SpecifiedLineTradeSettlement")
         tax = _el(settlement, RAM, "ApplicableTradeTax")
         _el(tax, RAM, "TypeCode", "VAT")
         _el(tax, RAM, "CategoryCode", line.tax_category)
-        _el(tax, RAM, "RateApplicablePercent", _dec(line.tax_rate if line.tax_category == "S" else Decimal(0)))
+        _el(tax, RAM, "RateApplicablePercent", decimal_text(line.tax_rate if line.tax_category == "S" else Decimal(0)))
         if line.period_start and line.period_end:
             period = _el(settlement, RAM, "BillingSpecifiedPeriod")
             _date(period, "StartDateTime", line.period_start)
             _date(period, "EndDateTime", line.period_end)
-        _el(_el(settlement, RAM, "SpecifiedTradeSettlementLineMonetarySummation"), RAM, "LineTotalAmount", _amount(line.net))
+        _el(_el(settlement, RAM, "SpecifiedTradeSettlementLineMonetarySummation"), RAM, "LineTotalAmount", amount_text(line.net))
 
     agreement = _el(tx, RAM, "ApplicableHeaderTradeAgreement")
     if invoice.buyer.buyer_reference or flavour.startswith("xrechnung"):
@@ -128,15 +120,15 @@ def build_cii(invoice: Invoice, flavour: str = "zugferd") -> bytes:
         _el(_el(means, RAM, "PayeeSpecifiedCreditorFinancialInstitution"), RAM, "BICID", invoice.bank.bic)
     for sub in totals.subtotals:
         tax = _el(settle, RAM, "ApplicableTradeTax")
-        _el(tax, RAM, "CalculatedAmount", _amount(sub.tax))
+        _el(tax, RAM, "CalculatedAmount", amount_text(sub.tax))
         _el(tax, RAM, "TypeCode", "VAT")
         if sub.exemption_reason:
             _el(tax, RAM, "ExemptionReason", sub.exemption_reason)
-        _el(tax, RAM, "BasisAmount", _amount(sub.net))
+        _el(tax, RAM, "BasisAmount", amount_text(sub.net))
         _el(tax, RAM, "CategoryCode", sub.category)
         if sub.exemption_code:
             _el(tax, RAM, "ExemptionReasonCode", sub.exemption_code)
-        _el(tax, RAM, "RateApplicablePercent", _dec(sub.rate))
+        _el(tax, RAM, "RateApplicablePercent", decimal_text(sub.rate))
     period = _el(settle, RAM, "BillingSpecifiedPeriod")
     _date(period, "StartDateTime", invoice.period_start)
     _date(period, "EndDateTime", invoice.period_end)
@@ -144,11 +136,11 @@ def build_cii(invoice: Invoice, flavour: str = "zugferd") -> bytes:
     _el(terms, RAM, "Description", invoice.payment_terms or f"Zahlbar bis {invoice.due_date:%d.%m.%Y}")
     _date(terms, "DueDateDateTime", invoice.due_date)
     summation = _el(settle, RAM, "SpecifiedTradeSettlementHeaderMonetarySummation")
-    _el(summation, RAM, "LineTotalAmount", _amount(totals.net))
-    _el(summation, RAM, "TaxBasisTotalAmount", _amount(totals.net))
-    _el(summation, RAM, "TaxTotalAmount", _amount(totals.tax), currencyID=invoice.currency)
-    _el(summation, RAM, "GrandTotalAmount", _amount(totals.gross))
-    _el(summation, RAM, "DuePayableAmount", _amount(totals.gross))
+    _el(summation, RAM, "LineTotalAmount", amount_text(totals.net))
+    _el(summation, RAM, "TaxBasisTotalAmount", amount_text(totals.net))
+    _el(summation, RAM, "TaxTotalAmount", amount_text(totals.tax), currencyID=invoice.currency)
+    _el(summation, RAM, "GrandTotalAmount", amount_text(totals.gross))
+    _el(summation, RAM, "DuePayableAmount", amount_text(totals.gross))
     if invoice.preceding_number:
         _el(_el(settle, RAM, "InvoiceReferencedDocument"), RAM, "IssuerAssignedID", invoice.preceding_number)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

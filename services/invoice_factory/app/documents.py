@@ -14,6 +14,7 @@ from libs.contracts.events import InvoiceRequested
 from libs.money import Money
 from services.invoice_factory.adapters.cii_invoice import build_cii
 from services.invoice_factory.adapters.pdf_invoice import render_pdf
+from services.invoice_factory.adapters.ubl_invoice import build_ubl
 from services.invoice_factory.domain.invoice_document import BankAccount, Invoice, Line, Party
 
 
@@ -58,13 +59,6 @@ def render_snapshot(snapshot: dict) -> tuple[bytes, bytes, str]:
     invoice = to_domain(snapshot)
     flavour = snapshot["flavour"]
     cii = build_cii(invoice, "zugferd")
-    xml = cii if flavour == "zugferd" else build_cii(invoice, "xrechnung-cii") if flavour == "xrechnung-cii" else build_ubl_or_cii(invoice)
+    xml = {"zugferd": lambda: cii, "xrechnung-cii": lambda: build_cii(invoice, "xrechnung-cii"), "xrechnung-ubl": lambda: build_ubl(invoice)}[flavour]()
     pdf = render_pdf(invoice, (snapshot["seller_profile"] or {}).get("branding") or {}, cii)
     return pdf, xml, flavour
-
-
-def build_ubl_or_cii(invoice: Invoice) -> bytes:
-    """XRechnung in UBL is not built yet; such customers get XRechnung in CII syntax, which receivers must accept too."""
-    return build_cii(invoice, "xrechnung-cii")
-
-

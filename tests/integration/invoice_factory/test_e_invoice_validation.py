@@ -11,6 +11,7 @@ import pytest
 
 from libs.money import Money
 from services.invoice_factory.adapters.cii_invoice import build_cii
+from services.invoice_factory.adapters.ubl_invoice import build_ubl
 from services.invoice_factory.adapters.validation import validate
 from services.invoice_factory.domain.invoice_document import BankAccount, Invoice, Line, Party
 
@@ -54,9 +55,10 @@ CREDIT_NOTE = replace(BASE, number="GS-000001", type_code="381", preceding_numbe
 
 
 @pytest.mark.parametrize("invoice", [BASE, REVERSE_CHARGE, CREDIT_NOTE], ids=["mixed-rates-tiers-cap", "reverse-charge", "credit-note"])
-@pytest.mark.parametrize("flavour", ["zugferd", "xrechnung-cii"])
+@pytest.mark.parametrize("flavour", ["zugferd", "xrechnung-cii", "xrechnung-ubl"])
 def test_emitted_documents_pass_xsd_cen_and_kosit(rules_dir, invoice, flavour):
-    findings = [f for f in validate(build_cii(invoice, flavour), flavour, rules_dir) if f.flag != "warning"]
+    xml = build_ubl(invoice) if flavour == "xrechnung-ubl" else build_cii(invoice, flavour)
+    findings = [f for f in validate(xml, flavour, rules_dir) if f.flag != "warning"]
     assert findings == []
 
 
@@ -70,3 +72,5 @@ def test_xrechnung_without_buyer_reference_fails_kosit(rules_dir):
     no_reference = replace(BASE, buyer=replace(BUYER, buyer_reference=None))
     rules = {f.rule for f in validate(build_cii(no_reference, "xrechnung-cii"), "xrechnung-cii", rules_dir)}
     assert "BR-DE-15" in rules, rules
+    ubl_rules = {f.rule for f in validate(build_ubl(no_reference), "xrechnung-ubl", rules_dir)}
+    assert "BR-DE-15" in ubl_rules, ubl_rules
