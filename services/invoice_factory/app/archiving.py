@@ -45,13 +45,17 @@ class Archiver:
             row = conn.execute(stmt).first()
             if row is None:
                 return False
+            failure = None
             try:
                 stored = self._store(row)
             except BlobStoreUnavailable as exc:
                 log.warning("archive unavailable for %s: %s", row.number, exc)
                 conn.execute(update(invoices).where(invoices.c.id == row.id).values(archive_attempts=invoices.c.archive_attempts + 1))
-                raise
-            conn.execute(update(invoices).where(invoices.c.id == row.id).values(archived=True, **stored))
+                failure = exc  # commit the attempt count, then let the worker back off
+            else:
+                conn.execute(update(invoices).where(invoices.c.id == row.id).values(archived=True, **stored))
+        if failure is not None:
+            raise failure
         return True
 
     def _store(self, row) -> dict:

@@ -58,7 +58,7 @@ def issue_invoice(engine: Engine, env: Envelope, request: InvoiceRequested, toda
         if problems:
             conn.execute(invoices.insert().values(**row, status="rejected", net_minor=0, tax_minor=0, gross_minor=0, document=snapshot, problems=problems))
             return invoice_id
-        prefix = profile["credit_note_prefix"] if snapshot["type_code"] == "381" else profile["invoice_prefix"]
+        prefix = profile.get("credit_note_prefix", "GS-") if snapshot["type_code"] == "381" else profile.get("invoice_prefix", "RE-")
         number = next_number(conn, tenant_id, snapshot["type_code"], prefix)
         snapshot["number"] = number
         totals = compute_totals(replace(draft, number=number))

@@ -1,0 +1,71 @@
+"""The object store down while invoices are finalized: the invoice stays finalized, archiving is retried,
+and once S3 is back each document is stored exactly once."""
+
+import os
+import socket
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from libs.contracts.envelope import Envelope
+from libs.contracts.events import DraftLine, InvoiceRequested, PartySnapshot
+from libs.platform.blobstore import BlobStoreUnavailable, S3BlobStore
+from libs.platform.db import make_engine
+from libs.platform.docstore import EmbeddedDocumentStore
+from libs.platform.migrations import prepare_schema
+from services.invoice_factory.adapters.metadata import metadata
+from services.invoice_factory.adapters.tables import invoices
+from services.invoice_factory.app.archiving import Archiver
+from services.invoice_factory.app.documents import render_snapshot
+from services.invoice_factory.app.issuing import issue_invoice
+from services.invoice_factory.app.settings_store import save_profile
+from services.invoice_factory.bootstrap import MIGRATIONS
+from tests.support.cycle import SELLER
+
+
+def s3(endpoint: str, bucket: str) -> S3BlobStore:
+    return S3BlobStore(endpoint, os.environ["CLOUDBILL_S3_ACCESS_KEY"], os.environ["CLOUDBILL_S3_SECRET_KEY"], "us-east-1", bucket)
+
+
+def dead_endpoint() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"  # nothing listens here once the socket closes
+
+
+def test_invoice_stays_finalized_while_s3_is_down_and_is_archived_once_when_it_is_back(tmp_path):
+    if not (os.environ.get("CLOUDBILL_PG_URL") and os.environ.get("CLOUDBILL_S3_ENDPOINT")):
+        if os.environ.get("CLOUDBILL_REQUIRE_INFRA") == "1":
+            pytest.fail("PostgreSQL and S3 are required")
+        pytest.skip("needs CLOUDBILL_PG_URL and CLOUDBILL_S3_ENDPOINT")
+    schema = f"arch_{uuid.uuid4().hex[:8]}"
+    engine = make_engine(os.environ["CLOUDBILL_PG_URL"], schema)
+    prepare_schema(engine, metadata, MIGRATIONS, schema)
+    save_profile(engine, "ten_x", SELLER)
+    request = InvoiceRequested(
+        request_id="r1", billing_run_id="run1", subscription_id="sub1", currency="EUR",
+        customer=PartySnapshot(id="cus1", name="Muster GmbH", street="Weg 1", postcode="12345", city="Stadt"),
+        period_start=date(2026, 11, 1), period_end=date(2026, 11, 30),
+        lines=[DraftLine(charge_code="fee", description="Grundgebühr", kind="fee", quantity=1, unit_price="49.00", net_minor=4900)])
+    invoice_id = issue_invoice(engine, Envelope(id="m1", type=request.TYPE, tenant_id="ten_x", body={}), request, date(2026, 12, 1))
+    docs = EmbeddedDocumentStore(tmp_path / "docs.sqlite3")
+    bucket = f"outage-{uuid.uuid4().hex[:8]}"
+
+    down = Archiver(engine, s3(dead_endpoint(), bucket), docs, render_snapshot, 8)
+    with pytest.raises(BlobStoreUnavailable):
+        down.archive_next()
+    with engine.connect() as conn:
+        row = conn.execute(select(invoices).where(invoices.c.id == invoice_id)).one()
+    assert row.status == "finalized" and row.number == "RE-000001" and not row.archived and row.archive_attempts == 1
+
+    store = s3(os.environ["CLOUDBILL_S3_ENDPOINT"], bucket)
+    store.ensure_bucket()
+    back = Archiver(engine, store, docs, render_snapshot, 8)
+    assert back.archive_next() is True
+    assert back.archive_next() is False  # nothing left: archived once
+    with engine.connect() as conn:
+        row = conn.execute(select(invoices).where(invoices.c.id == invoice_id)).one()
+    assert row.archived and store.get(row.pdf_key)[:5] == b"%PDF-"
+    assert len(docs.find("documents", {"tenant_id": "ten_x", "number": "RE-000001"})) == 2  # pdf + xml, indexed once
