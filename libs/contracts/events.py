@@ -111,6 +111,7 @@ class InvoiceIssued(Contract):
     tax_minor: int
     gross_minor: int
     tax_breakdown: list[TaxSubtotal]
+    corrects_invoice_id: str | None = None  # a credit note (381) names the invoice it cancels or corrects
 
 
 class Allocation(_Part):

@@ -42,8 +42,8 @@ def ok(response, status: int = 200) -> dict:
     return response.json() if response.content else {}
 
 
-def run_cycle(client, send_usage: Callable[[list[dict]], None] | None = None, settings_done: bool = False) -> CycleResult:
-    """client: an httpx-compatible client with the tenant's API key set. Usage defaults to the REST batch."""
+def bill_new_customer(client, send_usage: Callable[[list[dict]], None] | None = None, settings_done: bool = False) -> tuple[dict, dict]:
+    """A new customer on a monthly plan with usage, billed for the month: returns (customer, archived invoice)."""
     suffix = uuid.uuid4().hex[:6]
     if not settings_done:
         ok(client.put("/v1/invoice-settings", json=SELLER))
@@ -76,6 +76,12 @@ def run_cycle(client, send_usage: Callable[[list[dict]], None] | None = None, se
     invoice = wait_for(lambda: [i for i in ok(client.get("/v1/invoices", params={"customer_id": customer["id"]})) if i["archived"]],
                        "the invoice to be issued and archived")[0]
     assert invoice["status"] == "finalized", invoice
+    return customer, invoice
+
+
+def run_cycle(client, send_usage: Callable[[list[dict]], None] | None = None, settings_done: bool = False) -> CycleResult:
+    """client: an httpx-compatible client with the tenant's API key set. Usage defaults to the REST batch."""
+    customer, invoice = bill_new_customer(client, send_usage, settings_done)
     pdf = client.get(f"/v1/invoices/{invoice['id']}/pdf")
     xml = client.get(f"/v1/invoices/{invoice['id']}/xml")
     assert pdf.status_code == 200 and xml.status_code == 200
@@ -87,7 +93,7 @@ def run_cycle(client, send_usage: Callable[[list[dict]], None] | None = None, se
     amount = f"{invoice['gross_minor'] / 100:.2f}"
     ok(client.post("/v1/payments", json={"customer_id": customer["id"], "amount": amount, "currency": "EUR",
                                          "reference": invoice["number"], "method": "bank_transfer"},
-                   headers={"Idempotency-Key": f"pay-{suffix}"}), 201)
+                   headers={"Idempotency-Key": f"pay-{invoice['id']}"}), 201)
     after = ok(client.get(f"/v1/accounts/{customer['id']}"))
     return CycleResult(invoice, pdf.content, xml.content, before, after)
 

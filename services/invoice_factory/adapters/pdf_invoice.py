@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from services.invoice_factory.domain.invoice_document import Invoice, compute_totals
 
 TEXTS = {
-    "de": {"title": "Rechnung", "titles": {"380": "Rechnung", "381": "Gutschrift / Rechnungskorrektur", "384": "Korrigierte Rechnung", "389": "Gutschrift"},
+    "de": {"title": "Rechnung", "titles": {"380": "Rechnung", "381": "Stornorechnung / Gutschrift", "384": "Korrigierte Rechnung", "389": "Gutschrift"},
            "number": "Rechnungsnummer", "date": "Rechnungsdatum", "customer_no": "Kundennummer", "period": "Leistungszeitraum",
            "buyer_vat": "USt-IdNr. Kunde", "reference": "Ihre Referenz", "preceding": "Bezug auf Rechnung", "pos": "Pos.",
            "item": "Komponente / Ereignis", "qty": "Anzahl", "unit_price": "Einzelpreis", "vat": "USt", "total": "Gesamt",

@@ -24,7 +24,7 @@ def document_snapshot(request: InvoiceRequested, profile: dict | None, invoice_i
     lang = request.customer.language
     terms = (f"Zahlbar ohne Abzug bis zum {due:%d.%m.%Y}." if lang == "de" else f"Payable without deduction by {due.isoformat()}.")
     return {
-        "invoice_id": invoice_id, "number": None, "type_code": "381" if sum(l.net_minor for l in request.lines) < 0 else "380",
+        "invoice_id": invoice_id, "number": None, "type_code": "380", "preceding_number": None, "notes": [],
         "issue_date": today.isoformat(), "due_date": due.isoformat(), "payment_terms": terms,
         "flavour": request.customer.e_invoice_format, "seller_profile": profile, "request": request.model_dump(mode="json"),
     }
@@ -51,6 +51,7 @@ def to_domain(snapshot: dict) -> Invoice:
         bank=BankAccount(bank["iban"], bank["account_holder"], bank.get("bic"), bank.get("bank_name")),
         lines=lines, customer_number=c.number or c.id, language=c.language, payment_terms=snapshot["payment_terms"],
         footer={"register": seller.get("commercial_register"), "managing_directors": seller.get("managing_directors")},
+        preceding_number=snapshot.get("preceding_number"), notes=tuple(snapshot.get("notes") or ()),
     )
 
 

@@ -14,7 +14,8 @@ from libs.platform.web import make_service_app, tenant_dependency
 from services.invoice_factory.adapters.tables import invoices
 from services.invoice_factory.app.settings_store import load_profile, save_profile
 from services.invoice_factory.app.archiving import COLLECTION
-from services.invoice_factory.entrypoints.schemas import DocumentOut, InvoiceOut, InvoiceSettingsIn
+from services.invoice_factory.app.cancellation import CannotCancel, cancel_invoice
+from services.invoice_factory.entrypoints.schemas import CancelIn, DocumentOut, InvoiceOut, InvoiceSettingsIn
 
 
 def _out(row) -> InvoiceOut:
@@ -75,6 +76,19 @@ def build_router(c) -> APIRouter:
         key = row.pdf_key if kind == "pdf" else row.xml_key
         media = "application/pdf" if kind == "pdf" else "application/xml"
         return Response(c.blobs.get(key), media_type=media, headers={"Content-Disposition": f'attachment; filename="{row.number}.{kind}"'})
+
+    @router.post("/invoices/{invoice_id}/cancel", status_code=201, response_model=InvoiceOut, tags=["invoices"],
+                 summary="Cancel an issued invoice with a credit note (Stornorechnung, type 381) that references it")
+    def cancel(invoice_id: str, body: CancelIn, tenant_id: str = tenant):
+        try:
+            credit_id = cancel_invoice(c.engine, tenant_id, invoice_id, body.reason, c.clock.now().date())
+        except LookupError:
+            raise not_found("invoice", invoice_id) from None
+        except CannotCancel as exc:
+            raise Problem(409, "cannot-cancel", "Invoice cannot be cancelled", str(exc)) from None
+        c.wake_archiver()
+        c.relay.wake()
+        return _out(_load(tenant_id, credit_id))
 
     @router.get("/documents", response_model=list[DocumentOut], tags=["archive"], summary="Search the Cloud Archive index")
     def search_documents(tenant_id: str = tenant, customer_id: str | None = None, number: str | None = None,

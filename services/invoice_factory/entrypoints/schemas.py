@@ -98,3 +98,8 @@ class DocumentOut(BaseModel):
     sha256: str
     size: int
     retain_until: str
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500, description="printed on the credit note")

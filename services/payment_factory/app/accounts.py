@@ -46,7 +46,8 @@ def account_view(engine: Engine, tenant_id: str, customer_id: str, currency: str
         statement = []
         for e in account_entries(conn, account_id) if account_id else []:
             meta = e["meta"] or {}
-            text = {"invoice": f"Rechnung {meta.get('number', '')}", "payment": f"Geldeingang {meta.get('reference', '')}".strip()}.get(meta.get("kind"), meta.get("kind", ""))
+            kind = "Gutschrift" if str(meta.get("number", "")).startswith(("GS", "CN")) or meta.get("credit") else "Rechnung"
+            text = {"invoice": f"{kind} {meta.get('number', '')}", "payment": f"Geldeingang {meta.get('reference', '')}".strip()}.get(meta.get("kind"), meta.get("kind", ""))
             statement.append({"date": e["created_at"], "text": text, "amount_minor": e["credit"] - e["debit"]})
     return {
         "customer_id": customer_id, "currency": currency, "balance_minor": credits - debits, "charges_minor": debits,

@@ -51,10 +51,16 @@ def post_invoice(engine: Engine, env: Envelope, inv: InvoiceIssued) -> None:
             legs.append(Leg(receivable, revenue, abs(inv.net_minor)) if sign * inv.net_minor > 0 else Leg(revenue, receivable, abs(inv.net_minor)))
         if inv.tax_minor:
             legs.append(Leg(receivable, vat, abs(inv.tax_minor)) if sign * inv.tax_minor > 0 else Leg(vat, receivable, abs(inv.tax_minor)))
-        post_transfer(conn, tenant, f"invoice:{inv.invoice_id}", inv.currency, legs, {"kind": "invoice", "invoice_id": inv.invoice_id, "number": inv.number})
+        post_transfer(conn, tenant, f"invoice:{inv.invoice_id}", inv.currency, legs, {"kind": "invoice", "invoice_id": inv.invoice_id, "number": inv.number, "credit": sign < 0})
+        settled = 0
+        if sign < 0 and inv.corrects_invoice_id:  # a credit note first settles what is still open on the invoice it corrects
+            original = conn.execute(select(open_items).where(open_items.c.tenant_id == tenant, open_items.c.invoice_id == inv.corrects_invoice_id)).first()
+            if original is not None:
+                settled = min(max(original.amount_minor - original.paid_minor, 0), inv.gross_minor)
+                conn.execute(update(open_items).where(open_items.c.invoice_id == original.invoice_id).values(paid_minor=open_items.c.paid_minor + settled))
         conn.execute(open_items.insert().values(
             invoice_id=inv.invoice_id, tenant_id=tenant, customer_id=inv.customer_id, number=inv.number, currency=inv.currency,
-            amount_minor=sign * inv.gross_minor, paid_minor=0, issue_date=inv.issue_date, due_date=inv.due_date, type_code=inv.type_code))
+            amount_minor=sign * inv.gross_minor, paid_minor=-settled, issue_date=inv.issue_date, due_date=inv.due_date, type_code=inv.type_code))
 
 
 def _request_hash(body: dict) -> str:

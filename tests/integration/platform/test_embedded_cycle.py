@@ -6,7 +6,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from cloudbill.embedded import DEMO_TENANT, build_platform, ensure_demo_tenant
-from tests.support.cycle import pdf_text, run_cycle
+from tests.support.cycle import bill_new_customer, pdf_text, run_cycle, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +45,21 @@ def test_rerunning_the_billing_run_bills_nothing_twice(platform_client):
     first = client.post("/v1/billing-runs", json={"as_of": "2030-01-01T00:00:00Z"}).json()
     again = client.post("/v1/billing-runs", json={"as_of": "2030-01-01T00:00:00Z"}).json()
     assert again["invoices_requested"] == 0, (first, again)
+
+
+def test_cancelling_an_invoice_issues_a_referencing_credit_note_and_settles_the_account(platform_client):
+    _, client = platform_client
+    customer, invoice = bill_new_customer(client, settings_done=True)
+    credit = client.post(f"/v1/invoices/{invoice['id']}/cancel", json={"reason": "falscher Tarif"})
+    assert credit.status_code == 201, credit.text
+    credit = credit.json()
+    assert credit["type_code"] == "381" and credit["number"].startswith("GS-") and credit["gross_minor"] == invoice["gross_minor"]
+    assert client.get(f"/v1/invoices/{invoice['id']}").json()["status"] == "voided"
+    again = client.post(f"/v1/invoices/{invoice['id']}/cancel", json={"reason": "nochmal"})
+    assert again.status_code == 409 and again.headers["content-type"].startswith("application/problem+json")
+    xml = wait_for(lambda: (r := client.get(f"/v1/invoices/{credit['id']}/xml")).status_code == 200 and r.content, "the credit note archive")
+    assert b"<ram:TypeCode>381</ram:TypeCode>" in xml and f"<ram:IssuerAssignedID>{invoice['number']}</ram:IssuerAssignedID>".encode() in xml
+    pdf = client.get(f"/v1/invoices/{credit['id']}/pdf").content
+    assert "Stornorechnung" in pdf_text(pdf) and invoice["number"] in pdf_text(pdf)
+    account = wait_for(lambda: (a := client.get(f"/v1/accounts/{customer['id']}").json())["open_items"] == [] and a, "the credit to settle the invoice")
+    assert account["balance_minor"] == 0
