@@ -43,13 +43,14 @@ class Platform:
     payment: object
 
 
-def build_platform(data_dir: Path, port: int = 8000, internal_token: str = "embedded-internal-token") -> Platform:
+def build_platform(data_dir: Path, port: int = 8000, internal_token: str = "embedded-internal-token", **invoice_settings) -> Platform:
+    """invoice_settings: extra InvoiceSettings fields, e.g. smtp_host/smtp_port for e-mail dispatch."""
     data_dir.mkdir(parents=True, exist_ok=True)
     bus = InProcessBus()
     docs = EmbeddedDocumentStore(data_dir / "documents.sqlite3")
     common = {"mode": "embedded", "data_dir": data_dir, "internal_token": internal_token}
     billing = build_billing(BillingSettings(**common), bus=bus, docstore=docs)
-    invoice = build_invoice(InvoiceSettings(**common, public_base_url=f"http://127.0.0.1:{port}"), bus=bus, docstore=docs)
+    invoice = build_invoice(InvoiceSettings(**common, public_base_url=f"http://127.0.0.1:{port}", **invoice_settings), bus=bus, docstore=docs)
     payment = build_payment(PaymentSettings(**common), bus=bus, docstore=docs)
     apps = {"billing": billing_app(billing), "invoice": invoice_app(invoice), "payment": payment_app(payment)}
     edge = build_edge(EdgeSettings(**common, port=port), bus=bus, docstore=docs,

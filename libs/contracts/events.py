@@ -47,6 +47,7 @@ class PartySnapshot(_Part):
     buyer_reference: str | None = None
     language: Literal["de", "en"] = "de"
     e_invoice_format: Literal["zugferd", "xrechnung-cii", "xrechnung-ubl"] = "zugferd"
+    email_invoices: bool = False
 
 
 class DraftLine(_Part):

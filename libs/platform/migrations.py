@@ -26,6 +26,11 @@ def upgrade(script_location: Path, engine: Engine, schema: str, revision: str = 
     command.upgrade(alembic_config(script_location, engine, schema), revision)
 
 
+def _not_the_version_table(obj, name, type_, reflected, compare_to) -> bool:
+    # with search_path on the service schema, autogenerate would otherwise propose dropping Alembic's own table
+    return not (type_ == "table" and name == "alembic_version")
+
+
 def run_env(metadata: MetaData) -> None:
     """Body of every service's migrations/env.py (online mode only: we always have the engine)."""
     cfg = context.config
@@ -37,7 +42,8 @@ def run_env(metadata: MetaData) -> None:
         conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         conn.execute(text(f'SET search_path TO "{schema}"'))
         conn.commit()
-        context.configure(connection=conn, target_metadata=metadata, version_table_schema=schema, compare_type=True)
+        context.configure(connection=conn, target_metadata=metadata, version_table_schema=schema, compare_type=True,
+                          include_object=_not_the_version_table)
         with context.begin_transaction():
             context.run_migrations()
         conn.execute(text("SELECT pg_advisory_unlock(hashtext(:s))"), {"s": schema})

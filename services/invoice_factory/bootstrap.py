@@ -11,7 +11,9 @@ from libs.platform.runtime import make_blobstore
 from libs.platform.service import ServiceContainer
 from services.invoice_factory.adapters.metadata import metadata
 from services.invoice_factory.adapters.tables import outbox
+from services.invoice_factory.adapters.smtp_mailer import SmtpMailer
 from services.invoice_factory.app.archiving import Archiver
+from services.invoice_factory.app.dispatch import Dispatcher
 from services.invoice_factory.app.documents import render_snapshot
 from services.invoice_factory.entrypoints.consumers import make_handler
 from services.invoice_factory.settings import InvoiceSettings
@@ -25,10 +27,16 @@ class InvoiceContainer(ServiceContainer):
         self.blobs = make_blobstore(settings, settings.public_base_url)
         self.archiver = Archiver(self.engine, self.blobs, self.docstore, render_snapshot, settings.retention_years)
         self._archive_worker = self.add_worker("invoice-archiver", self.archiver.archive_next, settings.archive_poll_seconds)
+        self._dispatch_worker = None
+        if settings.smtp_host:
+            mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_starttls, settings.smtp_user, settings.smtp_password)
+            self._dispatch_worker = self.add_worker("invoice-mailer", Dispatcher(self.engine, self.blobs, mailer).dispatch_next, 2.0)
         self.bus.subscribe([topics.BILLING, topics.PAYMENTS], settings.kafka_group, make_handler(self))
 
     def wake_archiver(self) -> None:
         self._archive_worker.wake()
+        if self._dispatch_worker:
+            self._dispatch_worker.wake()
 
 
 def build(settings: InvoiceSettings | None = None, **overrides) -> InvoiceContainer:

@@ -15,6 +15,12 @@ class InvoiceSettings(ServiceSettings):
     retention_years: int = 8  # GoBD / AO §147 since 2025: invoices 8 years
     archive_poll_seconds: float = 0.5
     render_workers: int = 0  # 0 = render in the archive thread; N = a process pool of N
+    smtp_host: str | None = None  # e-mail dispatch is off without it
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "invoices@cloudbill.invalid"
 
     def required_servers(self) -> list[str]:
         return ["database_url", "kafka_bootstrap", "mongo_url", "s3_endpoint"]

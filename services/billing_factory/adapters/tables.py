@@ -1,6 +1,6 @@
 """Billing factory tables: customers, catalog, subscriptions, usage, billing runs."""
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, Table, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, Table, UniqueConstraint, false
 
 from libs.platform.inbox import inbox_table
 from libs.platform.outbox import outbox_table
@@ -21,6 +21,7 @@ customers = Table(
     Column("vat_id", String(30)), Column("tax_number", String(30)), Column("buyer_reference", String(200)),
     Column("language", String(2), nullable=False), Column("e_invoice_format", String(20), nullable=False),
     Column("currency", String(3), nullable=False),
+    Column("email_invoices", Boolean, nullable=False, server_default=false()),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("tenant_id", "external_id", name="uq_customers_tenant_external"),
 )

@@ -32,7 +32,8 @@ def _party(row) -> PartySnapshot:
     c = {col.name: row._mapping[col] for col in customers.c}
     return PartySnapshot(id=c["id"], number=c["external_id"], name=c["name"], street=c["street"] or "", postcode=c["postcode"] or "", city=c["city"] or "",
                          country=c["country"], vat_id=c["vat_id"], tax_number=c["tax_number"], email=c["email"],
-                         buyer_reference=c["buyer_reference"], language=c["language"], e_invoice_format=c["e_invoice_format"])
+                         buyer_reference=c["buyer_reference"], language=c["language"], e_invoice_format=c["e_invoice_format"],
+                         email_invoices=bool(c["email_invoices"]))
 
 
 def _events(conn, tenant_id: str, sub_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:

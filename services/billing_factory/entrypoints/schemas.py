@@ -27,6 +27,7 @@ class CustomerIn(BaseModel):
     language: Literal["de", "en"] = "de"
     e_invoice_format: Literal["zugferd", "xrechnung-cii", "xrechnung-ubl"] = "zugferd"
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    email_invoices: bool = Field(default=False, description="send each invoice (PDF with e-invoice) to the customer's e-mail")
 
 
 class CustomerOut(CustomerIn):

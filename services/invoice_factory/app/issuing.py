@@ -62,8 +62,9 @@ def issue_invoice(engine: Engine, env: Envelope, request: InvoiceRequested, toda
         number = next_number(conn, tenant_id, snapshot["type_code"], prefix)
         snapshot["number"] = number
         totals = compute_totals(replace(draft, number=number))
+        email_to = request.customer.email if request.customer.email_invoices else None
         conn.execute(invoices.insert().values(
-            **row, status="finalized", number=number, issue_date=today, due_date=date.fromisoformat(snapshot["due_date"]),
+            **row, email_to=email_to, status="finalized", number=number, issue_date=today, due_date=date.fromisoformat(snapshot["due_date"]),
             net_minor=totals.net.minor, tax_minor=totals.tax.minor, gross_minor=totals.gross.minor, document=snapshot, problems=None,
         ))
         write_outbox(conn, outbox, tenant_id, topics.INVOICES, request.customer.id, InvoiceIssued(
