@@ -64,3 +64,8 @@ class ServiceContainer:
             await self.relay.stop()
             if self._owns_bus:
                 await self.bus.stop()
+            self.close()
+
+    def close(self) -> None:
+        """Release what the service holds beyond the lifespan's tasks (pools, engines)."""
+        self.engine.dispose()

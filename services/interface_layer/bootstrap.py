@@ -21,6 +21,7 @@ from services.interface_layer.adapters import tables  # noqa: F401  (registers t
 from services.interface_layer.adapters.metadata import metadata
 from services.interface_layer.app.ingest_usage import IngestUsage
 from services.interface_layer.app.tenancy import Tenancy
+from services.interface_layer.entrypoints.docs import install_merged_docs
 from services.interface_layer.entrypoints.raw_consumer import GROUP, make_raw_usage_handler
 from services.interface_layer.settings import EdgeSettings
 
@@ -59,13 +60,15 @@ class EdgeContainer:
         return {"database": database, "documents": self.docstore.ping}
 
     @asynccontextmanager
-    async def lifespan(self, _app):
+    async def lifespan(self, app):
         self._loop = asyncio.get_running_loop()
         if self._owns_bus:
             await self.bus.start()
+        docs_task = install_merged_docs(app, self.clients)
         try:
             yield
         finally:
+            docs_task.cancel()
             if self._owns_bus:
                 await self.bus.stop()
             for client in self.clients.values():

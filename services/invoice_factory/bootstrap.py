@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from libs.contracts import topics
@@ -25,13 +26,21 @@ class InvoiceContainer(ServiceContainer):
     def __init__(self, settings: InvoiceSettings, bus: Bus | None = None, docstore: DocumentStore | None = None, clock=None):
         super().__init__(settings, metadata, outbox, "cloudbill-invoice", MIGRATIONS, bus, docstore, clock)
         self.blobs = make_blobstore(settings, settings.public_base_url)
-        self.archiver = Archiver(self.engine, self.blobs, self.docstore, render_snapshot, settings.retention_years)
+        # Rendering is CPU-bound: large invoice runs render in a pool of processes, one batch per worker step.
+        self.render_pool = ProcessPoolExecutor(settings.render_workers) if settings.render_workers > 0 else None
+        self.archiver = Archiver(self.engine, self.blobs, self.docstore, render_snapshot, settings.retention_years,
+                                 self.render_pool, batch=2 * settings.render_workers)
         self._archive_worker = self.add_worker("invoice-archiver", self.archiver.archive_next, settings.archive_poll_seconds)
         self._dispatch_worker = None
         if settings.smtp_host:
             mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_starttls, settings.smtp_user, settings.smtp_password)
             self._dispatch_worker = self.add_worker("invoice-mailer", Dispatcher(self.engine, self.blobs, mailer).dispatch_next, 2.0)
         self.bus.subscribe([topics.BILLING, topics.PAYMENTS], settings.kafka_group, make_handler(self))
+
+    def close(self) -> None:
+        if self.render_pool is not None:
+            self.render_pool.shutdown(cancel_futures=True)
+        super().close()
 
     def wake_archiver(self) -> None:
         self._archive_worker.wake()

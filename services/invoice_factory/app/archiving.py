@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timezone
+from concurrent.futures import Executor
 from typing import Callable
 
 from sqlalchemy import Engine, select, update
@@ -27,39 +28,47 @@ Render = Callable[[dict], tuple[bytes, bytes, str]]  # document snapshot -> (pdf
 
 
 class Archiver:
-    def __init__(self, engine: Engine, blobs: BlobStore, docstore: DocumentStore, render: Render, retention_years: int):
+    """`pool`: an Executor rendering a batch of invoices in parallel (a process pool in large runs); None renders in this thread."""
+
+    def __init__(self, engine: Engine, blobs: BlobStore, docstore: DocumentStore, render: Render, retention_years: int,
+                 pool: Executor | None = None, batch: int = 1):
         self._engine = engine
         self._blobs = blobs
         self._docs = docstore
         self._render = render
         self._years = retention_years
+        self._map = pool.map if pool is not None else map
+        self._batch = batch if pool is not None else 1
         docstore.ensure_unique_index(COLLECTION, ["tenant_id", "number", "kind"])
 
     def archive_next(self) -> bool:
-        """Archive one pending invoice; False when none is pending."""
+        """Archive the next batch of pending invoices; False when none is pending."""
+        failure = None
         with self._engine.connect() as conn, conn.begin():
-            stmt = (select(invoices).where(invoices.c.archived.is_(False), invoices.c.status.in_(["finalized", "paid"]))
-                    .order_by(invoices.c.created_at).limit(1))
+            stmt = (select(invoices).where(invoices.c.archived.is_(False), invoices.c.status.in_(["finalized", "paid", "voided"]))
+                    .order_by(invoices.c.created_at).limit(self._batch))
             if conn.dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
-            row = conn.execute(stmt).first()
-            if row is None:
+            rows = conn.execute(stmt).all()
+            if not rows:
                 return False
-            failure = None
-            try:
-                stored = self._store(row)
-            except BlobStoreUnavailable as exc:
-                log.warning("archive unavailable for %s: %s", row.number, exc)
+            rendered = list(self._map(self._render, [row.document for row in rows]))
+            for row, documents in zip(rows, rendered):
+                if failure is None:
+                    try:
+                        stored = self._store(row, *documents)
+                    except BlobStoreUnavailable as exc:
+                        log.warning("archive unavailable for %s: %s", row.number, exc)
+                        failure = exc  # count the attempt (committed below), then let the worker back off
+                    else:
+                        conn.execute(update(invoices).where(invoices.c.id == row.id).values(archived=True, **stored))
+                        continue
                 conn.execute(update(invoices).where(invoices.c.id == row.id).values(archive_attempts=invoices.c.archive_attempts + 1))
-                failure = exc  # commit the attempt count, then let the worker back off
-            else:
-                conn.execute(update(invoices).where(invoices.c.id == row.id).values(archived=True, **stored))
         if failure is not None:
             raise failure
         return True
 
-    def _store(self, row) -> dict:
-        pdf, xml, flavour = self._render(row.document)
+    def _store(self, row, pdf: bytes, xml: bytes, flavour: str) -> dict:
         issue = row.issue_date or date.today()
         until = retain_until(issue, self._years)
         base = f"{row.tenant_id}/invoices/{issue.year}/{row.number}"

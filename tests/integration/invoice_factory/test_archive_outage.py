@@ -4,6 +4,7 @@ and once S3 is back each document is stored exactly once."""
 import os
 import socket
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
 import pytest
@@ -35,21 +36,46 @@ def dead_endpoint() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"  # nothing listens here once the socket closes
 
 
-def test_invoice_stays_finalized_while_s3_is_down_and_is_archived_once_when_it_is_back(tmp_path):
+@pytest.fixture
+def engine():
     if not (os.environ.get("CLOUDBILL_PG_URL") and os.environ.get("CLOUDBILL_S3_ENDPOINT")):
         if os.environ.get("CLOUDBILL_REQUIRE_INFRA") == "1":
             pytest.fail("PostgreSQL and S3 are required")
         pytest.skip("needs CLOUDBILL_PG_URL and CLOUDBILL_S3_ENDPOINT")
     schema = f"arch_{uuid.uuid4().hex[:8]}"
-    engine = make_engine(os.environ["CLOUDBILL_PG_URL"], schema)
-    prepare_schema(engine, metadata, MIGRATIONS, schema)
-    save_profile(engine, "ten_x", SELLER)
+    eng = make_engine(os.environ["CLOUDBILL_PG_URL"], schema)
+    prepare_schema(eng, metadata, MIGRATIONS, schema)
+    save_profile(eng, "ten_x", SELLER)
+    yield eng
+    eng.dispose()
+
+
+def issue(engine, n: int) -> str:
     request = InvoiceRequested(
-        request_id="r1", billing_run_id="run1", subscription_id="sub1", currency="EUR",
-        customer=PartySnapshot(id="cus1", name="Muster GmbH", street="Weg 1", postcode="12345", city="Stadt"),
+        request_id=f"r{n}", billing_run_id="run1", subscription_id=f"sub{n}", currency="EUR",
+        customer=PartySnapshot(id=f"cus{n}", name="Muster GmbH", street="Weg 1", postcode="12345", city="Stadt"),
         period_start=date(2026, 11, 1), period_end=date(2026, 11, 30),
         lines=[DraftLine(charge_code="fee", description="Grundgebühr", kind="fee", quantity=1, unit_price="49.00", net_minor=4900)])
-    invoice_id = issue_invoice(engine, Envelope(id="m1", type=request.TYPE, tenant_id="ten_x", body={}), request, date(2026, 12, 1))
+    return issue_invoice(engine, Envelope(id=f"m{n}", type=request.TYPE, tenant_id="ten_x", body={}), request, date(2026, 12, 1))
+
+
+def test_a_render_pool_archives_a_run_in_batches(engine, tmp_path):
+    ids = [issue(engine, n) for n in range(5)]
+    store = s3(os.environ["CLOUDBILL_S3_ENDPOINT"], f"pool-{uuid.uuid4().hex[:8]}")
+    store.ensure_bucket()
+    with ProcessPoolExecutor(2) as pool:
+        archiver = Archiver(engine, store, EmbeddedDocumentStore(tmp_path / "d.sqlite3"), render_snapshot, 8, pool, batch=4)
+        steps = 0
+        while archiver.archive_next():
+            steps += 1
+    assert steps == 2  # 4 + 1
+    with engine.connect() as conn:
+        rows = conn.execute(select(invoices.c.archived, invoices.c.pdf_key).where(invoices.c.id.in_(ids))).all()
+    assert all(r.archived for r in rows) and all(store.get(r.pdf_key)[:5] == b"%PDF-" for r in rows)
+
+
+def test_invoice_stays_finalized_while_s3_is_down_and_is_archived_once_when_it_is_back(engine, tmp_path):
+    invoice_id = issue(engine, 1)
     docs = EmbeddedDocumentStore(tmp_path / "docs.sqlite3")
     bucket = f"outage-{uuid.uuid4().hex[:8]}"
 

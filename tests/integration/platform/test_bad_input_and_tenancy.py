@@ -6,7 +6,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from cloudbill.embedded import build_platform
-from tests.support.cycle import ok
+from tests.support.cycle import ok, wait_for
 
 NOW = datetime.now(timezone.utc)
 
@@ -131,3 +131,12 @@ def test_payment_idempotency_key_replays_and_refuses_another_body(env):
     assert_problem(client.post("/v1/payments", json=body, headers=ha), 422)  # the key is required
     account = ok(client.get(f"/v1/accounts/{cust['id']}", headers=ha))
     assert account["received_minor"] == 1000 and account["balance_minor"] == 1000
+
+
+def test_the_api_docs_show_every_public_path_with_bearer_auth(env):
+    client, *_ = env
+    spec = wait_for(lambda: (s := client.get("/openapi.json").json()) and "/v1/invoices" in s["paths"] and s, "the merged spec")
+    for path in ("/v1/usage/batch", "/v1/customers", "/v1/plans", "/v1/billing-runs", "/v1/invoices/{invoice_id}/{kind}", "/v1/payments", "/v1/accounts/{customer_id}"):
+        assert path in spec["paths"], path
+    assert spec["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+    assert not any(p.startswith("/internal") for p in spec["paths"])
