@@ -19,6 +19,7 @@ from libs.ids import new_id
 from libs.platform.inbox import insert_ignoring_duplicates
 from libs.platform.outbox import write_outbox
 from services.billing_factory.adapters.tables import billed_periods, billing_runs, customers, metrics, outbox, plans, subscriptions, usage_events
+from services.billing_factory.app.adjustments import late_adjustments
 from services.billing_factory.app.catalog import get_subscription
 from services.billing_factory.app.plan_codec import billable_periods, last_day, open_period, plan_from_definition, rate_period
 
@@ -49,6 +50,13 @@ def _metric_map(conn, tenant_id: str) -> dict[str, dict]:
     return {r.code: dict(r._mapping) for r in conn.execute(select(metrics).where(metrics.c.tenant_id == tenant_id))}
 
 
+def _request(conn, tenant_id: str, row, run_id: str, request_id: str, start, end, lines: list[DraftLine]) -> None:
+    write_outbox(conn, outbox, tenant_id, topics.BILLING, row._mapping[customers.c.id], InvoiceRequested(
+        request_id=request_id, billing_run_id=run_id, subscription_id=row._mapping[subscriptions.c.id], customer=_party(row),
+        currency=row.definition["currency"], period_start=start, period_end=end, lines=lines,
+    ), message_id=f"invreq:{tenant_id}:{request_id}")
+
+
 def run_billing(engine: Engine, tenant_id: str, as_of: datetime) -> dict[str, Any]:
     run_id = new_id("run")
     requested = 0
@@ -64,11 +72,13 @@ def run_billing(engine: Engine, tenant_id: str, as_of: datetime) -> dict[str, An
         for row in rows:
             plan = plan_from_definition(row.definition, known_metrics)
             sub_id = row._mapping[subscriptions.c.id]
-            ends_at = _utc(row.ends_at) if row.ends_at else None
-            for start, end in billable_periods(plan, _utc(row.started_at), ends_at, as_of):
+            started, ends_at = _utc(row.started_at), _utc(row.ends_at) if row.ends_at else None
+            events_of = lambda s, e, sub_id=sub_id: _events(conn, tenant_id, sub_id, s, e)  # noqa: E731
+            adjustments = late_adjustments(conn, tenant_id, sub_id, plan, started, ends_at, run_id, events_of)
+            for start, end in billable_periods(plan, started, ends_at, as_of):
                 if (sub_id, start) in billed:
                     continue
-                lines = rate_period(plan, start, end, _utc(row.started_at), ends_at, _events(conn, tenant_id, sub_id, start, end))
+                lines = rate_period(plan, start, end, started, ends_at, events_of(start, end))
                 request_id = f"{sub_id}:{start.isoformat()}"
                 inserted = insert_ignoring_duplicates(conn, billed_periods, [{
                     "tenant_id": tenant_id, "subscription_id": sub_id, "period_start": start, "period_end": end,
@@ -80,10 +90,13 @@ def run_billing(engine: Engine, tenant_id: str, as_of: datetime) -> dict[str, An
                 conn.execute(update(usage_events).where(and_(
                     usage_events.c.tenant_id == tenant_id, usage_events.c.subscription_id == sub_id,
                     usage_events.c.ts >= start, usage_events.c.ts < end)).values(billed_run_id=run_id))
-                write_outbox(conn, outbox, tenant_id, topics.BILLING, row._mapping[customers.c.id], InvoiceRequested(
-                    request_id=request_id, billing_run_id=run_id, subscription_id=sub_id, customer=_party(row),
-                    currency=row.definition["currency"], period_start=start.date(), period_end=last_day(min(end, ends_at) if ends_at else end), lines=lines,
-                ), message_id=f"invreq:{tenant_id}:{request_id}")
+                _request(conn, tenant_id, row, run_id, request_id, start.date(), last_day(min(end, ends_at) if ends_at else end), lines + adjustments)
+                adjustments = []  # late usage rides on the first new invoice
+                requested += 1
+            if adjustments:  # no new period this time: the adjustment is an invoice of its own
+                first = min(l.period_start for l in adjustments)
+                last = max(l.period_end for l in adjustments)
+                _request(conn, tenant_id, row, run_id, f"{sub_id}:adjustment:{run_id}", first, last, adjustments)
                 requested += 1
         conn.execute(billing_runs.insert().values(id=run_id, tenant_id=tenant_id, as_of=as_of, status="completed",
                                                   invoices_requested=requested, created_at=datetime.now(timezone.utc)))

@@ -1,0 +1,65 @@
+"""Late usage for a period that was already invoiced: billed as an adjustment on the next invoice.
+
+A finalized invoice never changes. Instead the old period is re-rated with
+every event it now has, and the difference to what was billed, per charge
+line, becomes adjustment lines ("Nachberechnung"). Re-rating the whole
+period keeps tiers, free units and caps right: a late event can land in a
+cheaper tier or under a cap, and the adjustment says exactly that.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from libs.contracts.events import DraftLine
+from libs.money import Money
+from services.billing_factory.adapters.tables import billed_periods, usage_events
+from services.billing_factory.app.plan_codec import Plan, last_day, rate_period
+
+
+def _utc(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _in_period(tenant_id: str, sub_id: str, start: datetime, end: datetime):
+    return and_(usage_events.c.tenant_id == tenant_id, usage_events.c.subscription_id == sub_id,
+                usage_events.c.ts >= start, usage_events.c.ts < end)
+
+
+def late_adjustments(conn: Connection, tenant_id: str, sub_id: str, plan: Plan, started_at: datetime, ends_at: datetime | None,
+                     run_id: str, events_of) -> list[DraftLine]:
+    """Adjustment lines for every billed period of the subscription that received events after it was billed."""
+    out: list[DraftLine] = []
+    periods = conn.execute(select(billed_periods).where(billed_periods.c.tenant_id == tenant_id, billed_periods.c.subscription_id == sub_id)
+                           .order_by(billed_periods.c.period_start)).all()
+    for bp in periods:
+        start, end = _utc(bp.period_start), _utc(bp.period_end)
+        late = conn.execute(select(func.count()).select_from(usage_events)
+                            .where(_in_period(tenant_id, sub_id, start, end), usage_events.c.billed_run_id.is_(None))).scalar()
+        if not late:
+            continue
+        rerated = rate_period(plan, start, end, started_at, ends_at, events_of(start, end))
+        before = {(l["charge_code"], l["description"]): l for l in bp.lines}
+        after = {(l.charge_code, l.description): l for l in rerated}
+        label = f"Nachberechnung {start:%d.%m.%Y}–{last_day(end):%d.%m.%Y}"
+        for key in list(after) + [k for k in before if k not in after]:
+            new, old = after.get(key), before.get(key)
+            diff = (new.net_minor if new else 0) - (old["net_minor"] if old else 0)
+            if diff == 0:
+                continue
+            quantity = (new.quantity if new else Decimal(0)) - (Decimal(str(old["quantity"])) if old else Decimal(0))
+            template = new or DraftLine.model_validate(old)
+            out.append(template.model_copy(update={
+                "description": f"{label}: {template.description}", "kind": "adjustment", "net_minor": diff,
+                "quantity": quantity if quantity != 0 else Decimal(1),
+                "unit_price": template.unit_price if quantity != 0 else Money(abs(diff), plan.currency).amount,
+            }))
+        conn.execute(update(billed_periods).where(billed_periods.c.tenant_id == tenant_id, billed_periods.c.subscription_id == sub_id,
+                                                  billed_periods.c.period_start == bp.period_start)
+                     .values(lines=[l.model_dump(mode="json") for l in rerated], net_minor=sum(l.net_minor for l in rerated)))
+        conn.execute(update(usage_events).where(_in_period(tenant_id, sub_id, start, end), usage_events.c.billed_run_id.is_(None))
+                     .values(billed_run_id=run_id))
+    return out

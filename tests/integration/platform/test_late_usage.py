@@ -1,0 +1,45 @@
+"""Usage that arrives after its period was invoiced is billed as an adjustment on the next invoice,
+re-rated with the whole period so tiers stay right; the first invoice never changes."""
+
+from datetime import datetime, timedelta, timezone
+
+from starlette.testclient import TestClient
+
+from cloudbill.embedded import build_platform, ensure_demo_tenant
+from tests.support.cycle import ok, wait_for
+
+
+def test_late_events_become_an_adjustment_on_the_next_invoice(tmp_path):
+    platform = build_platform(tmp_path)
+    key = ensure_demo_tenant(platform, tmp_path)
+    this_month = datetime.now(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    next_month = (this_month + timedelta(days=32)).replace(day=1)
+    in_last_month = last_month + timedelta(days=1, hours=12)
+    with TestClient(platform.app) as c:
+        c.headers["Authorization"] = f"Bearer {key}"
+        ok(c.post("/v1/customers", json={"external_id": "late", "name": "Late GmbH", "street": "Weg 1", "postcode": "12345", "city": "Stadt"}), 201)
+        ok(c.post("/v1/metrics", json={"code": "kwh", "name": "kWh"}), 201)
+        ok(c.post("/v1/plans", json={"code": "tiered", "name": "T", "charges": [{"code": "e", "name": "Strom", "model": "graduated", "metric": "kwh",
+            "tiers": [{"up_to": "10", "unit_price": "1.00"}, {"up_to": None, "unit_price": "0.50"}]}]}), 201)
+        ok(c.post("/v1/subscriptions", json={"customer": "late", "plan": "tiered", "started_at": last_month.isoformat()}), 201)
+
+        def send(prefix, n):
+            ok(c.post("/v1/usage/batch", json={"events": [
+                {"event_id": f"{prefix}{i}", "customer": "late", "metric": "kwh", "timestamp": in_last_month.isoformat()} for i in range(n)]}), 202)
+
+        send("on-time-", 8)
+        ok(c.post("/v1/billing-runs", json={"as_of": this_month.isoformat()}), 201)
+        first = wait_for(lambda: ok(c.get("/v1/invoices")), "first invoice")[0]
+        assert first["net_minor"] == 800  # 8 x 1.00
+        send("late-", 5)
+        ok(c.post("/v1/billing-runs", json={"as_of": next_month.isoformat()}), 201)
+        invoices = wait_for(lambda: (i := ok(c.get("/v1/invoices"))) and len(i) == 2 and i, "second invoice")
+        second = next(i for i in invoices if i["id"] != first["id"])
+        again_first = ok(c.get(f"/v1/invoices/{first['id']}"))
+    adjustments = [l for l in second["lines"] if l["kind"] == "adjustment"]
+    # re-rated: 10 x 1.00 + 3 x 0.50 = 11.50, billed 8.00 -> +2 units at 1.00 and +3 units at 0.50
+    assert sorted((l["quantity"], l["net_minor"]) for l in adjustments) == [("2", 200), ("3", 150)]
+    assert all(l["description"].startswith("Nachberechnung") for l in adjustments)
+    assert second["net_minor"] == 350  # this month had no usage
+    assert again_first["net_minor"] == 800 and again_first["number"] == first["number"]
