@@ -7,7 +7,7 @@ periods of a subscription, and rates one period into DraftLines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -108,3 +108,19 @@ def last_day(exclusive_end: datetime) -> date:
 
 def total(lines: list[DraftLine], currency: str) -> Money:
     return Money(sum(l.net_minor for l in lines), currency)
+
+
+def preview_lines(plan: Plan, quantities: dict[str, Decimal], start: datetime, end: datetime) -> list[DraftLine]:
+    """Price a whole period for given quantities per metric, without usage or storage.
+
+    Each metric's quantity is one synthetic event summed as is, so tiers, packages, free units,
+    minimums and caps price exactly as in a billing run with that aggregated usage. Per-transaction
+    models (percentage) see the quantity as one transaction's amount.
+    """
+    field = "__quantity"
+    priced = Plan(plan.code, plan.currency, plan.interval, plan.charges,
+                  {m: field for m in plan.metric_fields}, {m: "sum" for m in plan.metric_aggregations})
+    charges = tuple(c if c.model != "percentage" else replace(c, amount_field=field) for c in plan.charges)
+    priced = replace(priced, charges=charges)
+    events = [{"metric": metric, "timestamp": start, "properties": {field: str(q)}} for metric, q in quantities.items()]
+    return rate_period(priced, start, end, start, None, events)

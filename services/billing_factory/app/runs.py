@@ -20,8 +20,9 @@ from libs.platform.inbox import insert_ignoring_duplicates
 from libs.platform.outbox import write_outbox
 from services.billing_factory.adapters.tables import billed_periods, billing_runs, customers, metrics, outbox, plans, subscriptions, usage_events
 from services.billing_factory.app.adjustments import late_adjustments
-from services.billing_factory.app.catalog import get_subscription
-from services.billing_factory.app.plan_codec import billable_periods, last_day, open_period, plan_from_definition, rate_period
+from services.billing_factory.app.catalog import get_plan, get_subscription
+from services.billing_factory.app.errors import Invalid
+from services.billing_factory.app.plan_codec import billable_periods, last_day, open_period, plan_from_definition, preview_lines, rate_period
 
 
 def _utc(dt: datetime) -> datetime:
@@ -128,3 +129,21 @@ def usage_summary(engine: Engine, tenant_id: str, customer_id: str) -> dict[str,
         ).all()
     per_metric = {code: int(n) for code, n in rows}
     return {"customer_id": customer_id, "events": sum(per_metric.values()), "per_metric": per_metric}
+
+
+def preview_plan(engine: Engine, tenant_id: str, plan_ref: str | None, definition: dict | None, quantities: dict, at: datetime) -> dict[str, Any]:
+    if (plan_ref is None) == (definition is None):
+        raise Invalid("plan", "name a stored plan or give a definition, not both")
+    with engine.connect() as conn:
+        known = _metric_map(conn, tenant_id)
+    for metric, quantity in quantities.items():
+        if metric not in known:
+            raise Invalid(f"quantities.{metric}", f"unknown metric {metric!r}")
+        if quantity < 0:
+            raise Invalid(f"quantities.{metric}", "must not be negative")
+    stored = definition or get_plan(engine, tenant_id, plan_ref)
+    plan = plan_from_definition(stored, known)
+    start, end = open_period(plan, _utc(at), _utc(at))
+    lines = preview_lines(plan, quantities, start, end)
+    return {"plan": stored["code"], "currency": stored["currency"], "period_start": start, "period_end": last_day(end),
+            "net_minor": sum(l.net_minor for l in lines), "lines": [l.model_dump(mode="json") for l in lines]}

@@ -85,6 +85,11 @@ def build_router(c) -> APIRouter:
         c.relay.wake()
         return result
 
+    @router.post("/v1/previews/plan", tags=["previews"], summary="Price a plan for given quantities; nothing is stored")
+    def preview_plan(body: s.PlanPreviewIn, tenant_id: str = tenant) -> dict:
+        return runs.preview_plan(eng, tenant_id, body.plan, body.definition.model_dump(mode="json") if body.definition else None,
+                                 body.quantities, body.period_start or c.clock.now())
+
     @router.post("/internal/usage/resolve", include_in_schema=False)
     def resolve(body: s.ResolveIn, tenant_id: str = tenant) -> dict:
         return {"results": resolve_targets(eng, tenant_id, [i.model_dump() for i in body.items])}

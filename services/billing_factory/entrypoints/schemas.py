@@ -137,3 +137,11 @@ class ResolveItem(BaseModel):
 
 class ResolveIn(BaseModel):
     items: list[ResolveItem] = Field(max_length=1000)
+
+
+class PlanPreviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    plan: str | None = Field(default=None, description="code or id of a stored plan")
+    definition: PlanIn | None = Field(default=None, description="or an unsaved plan to try out")
+    quantities: dict[str, Decimal] = Field(default_factory=dict, description="metric code -> quantity for the whole period")
+    period_start: datetime | None = Field(default=None, description="default: the current calendar period")

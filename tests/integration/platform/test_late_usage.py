@@ -43,3 +43,25 @@ def test_late_events_become_an_adjustment_on_the_next_invoice(tmp_path):
     assert all(l["description"].startswith("Nachberechnung") for l in adjustments)
     assert second["net_minor"] == 350  # this month had no usage
     assert again_first["net_minor"] == 800 and again_first["number"] == first["number"]
+
+
+def test_plan_preview_prices_quantities_like_a_billing_run_and_stores_nothing(tmp_path):
+    platform = build_platform(tmp_path)
+    key = ensure_demo_tenant(platform, tmp_path)
+    with TestClient(platform.app) as c:
+        c.headers["Authorization"] = f"Bearer {key}"
+        ok(c.post("/v1/metrics", json={"code": "gb", "name": "GB", "aggregation": "sum", "field": "gb"}), 201)
+        definition = {"code": "try", "name": "Try", "charges": [
+            {"code": "f", "name": "Fee", "model": "flat_fee", "amount": "20.00"},
+            {"code": "s", "name": "Storage", "model": "graduated", "metric": "gb", "tiers": [
+                {"up_to": "100", "unit_price": "0"}, {"up_to": "1000", "unit_price": "0.02"}, {"up_to": None, "unit_price": "0.01"}],
+             "maximum_amount": "25.00"}]}
+        preview = ok(c.post("/v1/previews/plan", json={"definition": definition, "quantities": {"gb": "1500"},
+                                                        "period_start": "2026-11-10T00:00:00Z"}))
+        # 20.00 + (900 x 0.02 = 18.00) + (500 x 0.01 = 5.00) = 23.00 storage under the 25.00 cap
+        assert preview["net_minor"] == 2000 + 1800 + 500 and preview["period_start"].startswith("2026-11-01")
+        capped = ok(c.post("/v1/previews/plan", json={"definition": definition, "quantities": {"gb": "3000"}}))
+        assert [l["kind"] for l in capped["lines"]][-1] == "cap" and capped["net_minor"] == 2000 + 2500
+        bad = c.post("/v1/previews/plan", json={"definition": definition, "quantities": {"nope": "1"}})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "quantities.nope"
+        assert ok(c.get("/v1/plans")) == []
