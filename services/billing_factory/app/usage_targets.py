@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select
 
-from services.billing_factory.adapters.tables import customers, metrics, plans, subscriptions
+from services.billing_factory.adapters.tables import customers, metrics, plans, subscriptions, usage_events
 
 
 def resolve_targets(engine: Engine, tenant_id: str, items: list[dict]) -> list[dict]:
     """For each {customer, metric, subscription?}: the active subscription whose plan prices that metric."""
+    conflicts = _conflicting_duplicates(engine, tenant_id, items)
     wanted_customers = {i["customer"] for i in items}
     wanted_metrics = {i["metric"] for i in items}
     with engine.connect() as conn:
@@ -24,6 +25,10 @@ def resolve_targets(engine: Engine, tenant_id: str, items: list[dict]) -> list[d
         by_customer.setdefault(r.external_id, []).append(r)
     results = []
     for item in items:
+        if item.get("event_id") in conflicts:
+            results.append({"subscription_id": None, "customer_id": None, "error_field": "event_id",
+                            "error": f"event {item['event_id']!r} was accepted before with a different payload"})
+            continue
         if item["metric"] not in known_metrics:
             results.append({"subscription_id": None, "customer_id": None, "error_field": "metric", "error": f"unknown metric {item['metric']!r}"})
             continue
@@ -43,3 +48,14 @@ def resolve_targets(engine: Engine, tenant_id: str, items: list[dict]) -> list[d
 
 def _metrics_of(definition: dict | None) -> set[str]:
     return {c.get("metric") for c in (definition or {}).get("charges", []) if c.get("metric")}
+
+
+def _conflicting_duplicates(engine: Engine, tenant_id: str, items: list[dict]) -> set[str]:
+    """Event ids already recorded with another fingerprint (a plain repeat is fine and not reported)."""
+    wanted = {i["event_id"]: i.get("payload_hash") for i in items if i.get("event_id")}
+    if not wanted:
+        return set()
+    with engine.connect() as conn:
+        stored = conn.execute(select(usage_events.c.event_id, usage_events.c.payload_hash)
+                              .where(usage_events.c.tenant_id == tenant_id, usage_events.c.event_id.in_(list(wanted)))).all()
+    return {event_id for event_id, digest in stored if wanted[event_id] and digest != wanted[event_id]}

@@ -133,6 +133,8 @@ class ResolveItem(BaseModel):
     customer: str
     metric: str
     subscription: str | None = None
+    event_id: str | None = None
+    payload_hash: str | None = None
 
 
 class ResolveIn(BaseModel):

@@ -13,8 +13,9 @@ class HttpUsageTargets:
         self._client = client
         self._token = internal_token
 
-    async def resolve(self, tenant_id: str, events: list[UsageIn]) -> list[Target]:
-        items = [{"customer": e.customer, "metric": e.metric, "subscription": e.subscription} for e in events]
+    async def resolve(self, tenant_id: str, events: list[UsageIn], fingerprints: list[str]) -> list[Target]:
+        items = [{"customer": e.customer, "metric": e.metric, "subscription": e.subscription, "event_id": e.event_id, "payload_hash": h}
+                 for e, h in zip(events, fingerprints)]
         response = await self._client.post(
             "/internal/usage/resolve",
             json={"items": items},

@@ -38,8 +38,9 @@ class Target:
 
 
 class UsageTargets(Protocol):
-    async def resolve(self, tenant_id: str, events: list[UsageIn]) -> list[Target]:
-        """For each event, the subscription that bills it, or why there is none."""
+    async def resolve(self, tenant_id: str, events: list[UsageIn], fingerprints: list[str]) -> list[Target]:
+        """For each event, the subscription that bills it, or why there is none (error_field "event_id" for a
+        conflicting duplicate: the id was accepted before with another payload)."""
 
 
 class UsageRejected(Exception):
@@ -61,7 +62,8 @@ class IngestUsage:
         problems: list[UsageProblem] = []
         for i, ev in enumerate(events):
             problems.extend(check_event(i, ev.timestamp, ev.properties, now, self._future, self._max_age))
-        targets = await self._targets.resolve(tenant_id, events)
+        prints = [fingerprint(ev.customer, ev.metric, ev.timestamp, ev.properties) for ev in events]
+        targets = await self._targets.resolve(tenant_id, events, prints)
         accepted: dict[int, tuple[str, bytes]] = {}
         for i, (ev, target) in enumerate(zip(events, targets)):
             if target.error:
@@ -74,7 +76,7 @@ class IngestUsage:
                 metric_code=ev.metric,
                 timestamp=ev.timestamp,
                 properties=ev.properties,
-                payload_hash=fingerprint(ev.customer, ev.metric, ev.timestamp, ev.properties),
+                payload_hash=prints[i],
             )
             accepted[i] = (target.subscription_id, encode(tenant_id, body, message_id=f"usage:{tenant_id}:{ev.event_id}"))
         return accepted, problems

@@ -69,6 +69,9 @@ def build_router(container) -> APIRouter:
             accepted = await container.ingest.ingest_batch(tenant.id, [_to_usage(e) for e in events])
         except UsageRejected as exc:
             errors = [{"index": p.index, "field": p.field, "message": p.message} for p in exc.problems]
+            if all(p.field == "event_id" for p in exc.problems):
+                raise Problem(409, "conflicting-duplicate", "Event id reused with another payload",
+                              "no event of this request was accepted", errors) from None
             raise Problem(422, "invalid-usage", "Usage rejected", "no event of this request was accepted", errors) from None
         return JSONResponse({"accepted": accepted}, status_code=202)
 

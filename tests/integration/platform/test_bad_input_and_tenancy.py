@@ -116,7 +116,8 @@ def test_duplicates_are_counted_once_and_conflicting_duplicates_change_nothing(e
     ok(client.post("/v1/usage/batch", json={"events": batch}, headers=ha), 202)
     ok(client.post("/v1/usage/batch", json={"events": batch}, headers=ha), 202)
     changed = [{**batch[0], "properties": {"q": 2}}]
-    ok(client.post("/v1/usage/batch", json={"events": changed}, headers=ha), 202)
+    body = assert_problem(client.post("/v1/usage/batch", json={"events": changed}, headers=ha), 409, "conflicting-duplicate")
+    assert body["errors"][0]["field"] == "event_id"
     assert events_recorded(client, ha, cust["id"]) == before + 5
 
 
