@@ -12,3 +12,4 @@ set -a; source "$CLOUDBILL_STATE_DIR/env"; set +a
 .venv/bin/python -m bench.rating_bench
 .venv/bin/python -m bench.ledger_bench
 .venv/bin/python -m bench.invoice_bench
+.venv/bin/python -m bench.usage_bench

@@ -30,9 +30,9 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict],
     if not rows:
         return []
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = dialect_insert(table).values(rows).on_conflict_do_nothing(index_elements=conflict_cols)
-    stmt = stmt.returning(*[table.c[c] for c in conflict_cols])
-    return [tuple(r) for r in conn.execute(stmt)]
+    # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs from one cached compiled statement
+    stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=conflict_cols).returning(*[table.c[c] for c in conflict_cols])
+    return [tuple(r) for r in conn.execute(stmt, rows)]
 
 
 def first_delivery(conn: Connection, inbox: Table, consumer: str, message_id: str) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, select
 
 from libs.contracts import decode, topics
 from libs.contracts.events import DeadLettered, UsageAccepted
@@ -61,8 +61,14 @@ def record_usage(engine: Engine, messages: list[Message]) -> UsageBatchResult:
         repeats = [r for r in rows if (r["tenant_id"], r["event_id"]) not in inserted]
         conflicts = 0
         if repeats:
-            cond = or_(*[and_(usage_events.c.tenant_id == r["tenant_id"], usage_events.c.event_id == r["event_id"]) for r in repeats])
-            stored = {(t, e): h for t, e, h in conn.execute(select(usage_events.c.tenant_id, usage_events.c.event_id, usage_events.c.payload_hash).where(cond))}
+            stored: dict[tuple[str, str], str] = {}
+            by_tenant: dict[str, list[str]] = {}
+            for r in repeats:
+                by_tenant.setdefault(r["tenant_id"], []).append(r["event_id"])
+            for tenant_id, event_ids in by_tenant.items():
+                found = conn.execute(select(usage_events.c.event_id, usage_events.c.payload_hash)
+                                     .where(usage_events.c.tenant_id == tenant_id, usage_events.c.event_id.in_(event_ids)))
+                stored.update({(tenant_id, e): h for e, h in found})
             for r in repeats:
                 if stored.get((r["tenant_id"], r["event_id"])) != r["payload_hash"]:
                     conflicts += 1
