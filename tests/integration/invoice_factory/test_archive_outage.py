@@ -13,9 +13,7 @@ from sqlalchemy import select
 from libs.contracts.envelope import Envelope
 from libs.contracts.events import DraftLine, InvoiceRequested, PartySnapshot
 from libs.platform.blobstore import BlobStoreUnavailable, S3BlobStore
-from libs.platform.db import make_engine
 from libs.platform.docstore import EmbeddedDocumentStore
-from libs.platform.migrations import prepare_schema
 from services.invoice_factory.adapters.metadata import metadata
 from services.invoice_factory.adapters.tables import invoices
 from services.invoice_factory.app.archiving import Archiver
@@ -24,6 +22,7 @@ from services.invoice_factory.app.issuing import issue_invoice
 from services.invoice_factory.app.settings_store import save_profile
 from services.invoice_factory.bootstrap import MIGRATIONS
 from tests.support.cycle import SELLER
+from tests.support.pg import fresh_engine, require
 
 
 def s3(endpoint: str, bucket: str) -> S3BlobStore:
@@ -38,13 +37,8 @@ def dead_endpoint() -> str:
 
 @pytest.fixture
 def engine():
-    if not (os.environ.get("CLOUDBILL_PG_URL") and os.environ.get("CLOUDBILL_S3_ENDPOINT")):
-        if os.environ.get("CLOUDBILL_REQUIRE_INFRA") == "1":
-            pytest.fail("PostgreSQL and S3 are required")
-        pytest.skip("needs CLOUDBILL_PG_URL and CLOUDBILL_S3_ENDPOINT")
-    schema = f"arch_{uuid.uuid4().hex[:8]}"
-    eng = make_engine(os.environ["CLOUDBILL_PG_URL"], schema)
-    prepare_schema(eng, metadata, MIGRATIONS, schema)
+    require("CLOUDBILL_S3_ENDPOINT")
+    eng = fresh_engine(metadata, MIGRATIONS, "arch")
     save_profile(eng, "ten_x", SELLER)
     yield eng
     eng.dispose()

@@ -1,30 +1,20 @@
 """Invoice numbers stay unique and gap-free per tenant when many invoices are issued at once, and a
 rolled-back issue gives its number back."""
 
-import os
 import threading
-import uuid
 
 import pytest
 
-from libs.platform.db import make_engine
-from libs.platform.migrations import prepare_schema
 from services.invoice_factory.adapters.metadata import metadata
 from services.invoice_factory.adapters.numbering import next_number
 from services.invoice_factory.adapters.tables import invoices  # noqa: F401
 from services.invoice_factory.bootstrap import MIGRATIONS
+from tests.support.pg import fresh_engine
 
 
 @pytest.fixture
 def engine():
-    url = os.environ.get("CLOUDBILL_PG_URL")
-    if not url:
-        if os.environ.get("CLOUDBILL_REQUIRE_INFRA") == "1":
-            pytest.fail("CLOUDBILL_PG_URL is required")
-        pytest.skip("CLOUDBILL_PG_URL not set")
-    schema = f"num_{uuid.uuid4().hex[:8]}"
-    eng = make_engine(url, schema, pool_size=25)
-    prepare_schema(eng, metadata, MIGRATIONS, schema)
+    eng = fresh_engine(metadata, MIGRATIONS, "num", pool_size=25)
     yield eng
     eng.dispose()
 

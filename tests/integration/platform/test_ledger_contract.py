@@ -1,12 +1,8 @@
 """The ledger adapter, one contract on SQLite and PostgreSQL: balanced transfers, idempotency, overdraft, invariants."""
 
-import os
 import threading
-import uuid
 
 import pytest
-from sqlalchemy import create_engine
-
 from libs.platform.db import make_engine
 from libs.platform.migrations import prepare_schema
 from services.payment_factory.adapters import tables  # noqa: F401
@@ -14,22 +10,16 @@ from services.payment_factory.adapters.double_entry import (IdempotencyConflict,
                                                             invariant_violations, open_account, reverse, transfer)
 from services.payment_factory.adapters.metadata import metadata
 from services.payment_factory.bootstrap import MIGRATIONS
+from tests.support.pg import fresh_engine
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine(request, tmp_path):
     if request.param == "sqlite":
         eng = make_engine(None, "payment", tmp_path)
-        schema = "payment"
+        prepare_schema(eng, metadata, MIGRATIONS, "payment")
     else:
-        url = os.environ.get("CLOUDBILL_PG_URL")
-        if not url:
-            if os.environ.get("CLOUDBILL_REQUIRE_INFRA") == "1":
-                pytest.fail("CLOUDBILL_PG_URL is required")
-            pytest.skip("CLOUDBILL_PG_URL not set")
-        schema = f"ledger_{uuid.uuid4().hex[:8]}"
-        eng = make_engine(url, schema, pool_size=20)
-    prepare_schema(eng, metadata, MIGRATIONS, schema)
+        eng = fresh_engine(metadata, MIGRATIONS, "ledger", pool_size=20)
     yield eng
     eng.dispose()
 

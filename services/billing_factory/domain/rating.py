@@ -1,0 +1,156 @@
+"""Rating: one subscription period of a plan, with its usage, into invoice lines.
+
+`rate` is a pure function; the current time comes in as `now`. What is due
+depends on it: fees in advance once their period has begun, fees in arrears,
+and minimum true-ups only once the period (or the subscription) has ended;
+usage counts up to `now`. Each line is rounded on its own with the plan's
+rounding policy; an invoice total is the sum of lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Mapping, Sequence, Union
+
+from libs.money import Money, minor_unit_exponent
+from services.billing_factory.domain.charges import Bundle, Charge, FlatFee, OneTime, Percentage
+from services.billing_factory.domain.discounts import Credit, Discount, reduction_lines
+from services.billing_factory.domain.labels import GERMAN, Labels
+from services.billing_factory.domain.lines import Line, LineKind, make_line
+from services.billing_factory.domain.periods import Period, active_windows, prorate_minor
+from services.billing_factory.domain.plans import Plan
+from services.billing_factory.domain.metrics import UsageEvent
+from services.billing_factory.domain.usage import rate_usage_charge
+from services.billing_factory.domain.versions import price_at, price_segments
+
+Aggregates = Mapping[str, Union[Decimal, Mapping[str, Decimal]]]
+Usage = Union[Sequence[UsageEvent], Aggregates]
+_ONE = Decimal(1)
+_PLACES = Decimal("0.000001")
+
+
+@dataclass(frozen=True, slots=True)
+class OneTimeItem:
+    """An ad-hoc charge booked for this period (a workshop, a licence)."""
+
+    code: str
+    name: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_category: str = "S"
+    tax_rate: Decimal = Decimal(19)
+    product: str | None = None
+    unit_code: str = "C62"
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionPeriod:
+    """The period being rated and the subscription's state in it.
+
+    A plan change inside a period is two ratings: the old plan with
+    `ends_at` = the change, the new plan with `started_at` = the change.
+    """
+
+    period: Period
+    started_at: datetime
+    ends_at: datetime | None = None
+    pauses: tuple[tuple[datetime, datetime], ...] = ()
+    period_index: int = 0  # periods billed before this one; coupons count their periods by it
+    coupons: tuple[Discount, ...] = ()
+    credits: tuple[Credit, ...] = ()
+    one_time_items: tuple[OneTimeItem, ...] = ()
+
+
+class Rater:
+    """Shared state of one rating run: the currency's scale, rounding, the period and the lines so far."""
+
+    __slots__ = ("plan", "ctx", "labels", "now", "currency", "scale", "mode", "period", "start", "end", "closed", "lines", "zero")
+
+    def __init__(self, plan: Plan, ctx: SubscriptionPeriod, labels: Labels, now: datetime) -> None:
+        self.plan, self.ctx, self.labels, self.now = plan, ctx, labels, now
+        self.currency = plan.currency
+        self.scale = Decimal(10) ** minor_unit_exponent(plan.currency)
+        self.mode = plan.rounding.decimal_mode
+        self.period = p = ctx.period
+        self.start = p.start if ctx.started_at <= p.start else ctx.started_at
+        self.end = p.end if ctx.ends_at is None or ctx.ends_at >= p.end else ctx.ends_at
+        self.closed = now >= self.end
+        self.lines: list[Line] = []
+        self.zero = Money(0, plan.currency)
+
+    def minor(self, amount: Decimal) -> int:
+        """A major-unit amount rounded to the minor unit with the plan's policy."""
+        return int((amount * self.scale).quantize(_ONE, rounding=self.mode))
+
+    def prorated(self, amount: Decimal, start: datetime, end: datetime) -> int:
+        p = self.period
+        return prorate_minor(amount * self.scale, p.days, p.day_of(start), p.day_of(end), self.plan.rounding)
+
+    def emit(self, charge: Charge, kind: LineKind, description: str, quantity: Decimal, unit_price: Decimal, minor: int,
+             start: datetime, end: datetime, group_key: str | None = None, info: str | None = None) -> Line:
+        line = make_line(charge.code, kind, description, charge.product or charge.name, quantity, unit_price,
+                    Money(minor, self.currency) if minor else self.zero, charge.tax_category, charge.tax_rate, start, end, group_key, info, charge.unit_code)
+        self.lines.append(line)
+        return line
+
+
+def rate(plan: Plan, ctx: SubscriptionPeriod, usage: Usage, now: datetime, labels: Labels = GERMAN) -> list[Line]:
+    """The lines of one subscription period: charges in plan order, one-time items, then discounts and credits.
+
+    `usage` is either the period's usage events (any metric; earlier events
+    only open a time-weighted sum) or totals per metric code, optionally per
+    group value; totals cannot rate percentage prices or a price change
+    inside the period of a usage charge (UsageNotRateable).
+    """
+    r = Rater(plan, ctx, labels, now)
+    if r.end <= r.start:
+        return []
+    by_metric: dict[str, list[UsageEvent]] | None = None
+    if type(usage) is not dict and not isinstance(usage, Mapping):
+        by_metric = {}
+        for event in usage:
+            by_metric.setdefault(event.metric_code, []).append(event)
+    for charge in plan.charges:
+        price = charge.price
+        if type(price) is FlatFee or type(price) is Bundle:
+            _fee(r, charge)
+        elif type(price) is OneTime:
+            if r.period.start <= ctx.started_at < r.period.end:
+                price = price_at(charge, ctx.started_at)
+                r.emit(charge, LineKind.ONE_TIME, charge.name, price.quantity, price.amount, r.minor(price.quantity * price.amount), r.start, r.end)
+        else:
+            rate_usage_charge(r, charge, plan.metric_index[charge.metric], by_metric, usage)
+    for item in ctx.one_time_items:
+        r.lines.append(Line(item.code, LineKind.ONE_TIME, item.name, item.product or item.name, item.quantity, item.unit_price,
+                            Money(r.minor(item.quantity * item.unit_price), r.currency), item.tax_category, item.tax_rate,
+                            r.start, r.end, None, None, item.unit_code))
+    if plan.discounts or ctx.coupons or ctx.credits:
+        r.lines.extend(reduction_lines(plan.discounts + ctx.coupons, ctx.credits, r.lines, ctx.period_index,
+                                       r.currency, plan.rounding, r.start, r.end))
+    return r.lines
+
+
+def _fee(r: Rater, charge: Charge) -> None:
+    """A recurring fee, prorated by day over the active days and split where its price changes."""
+    base = charge.price
+    in_advance = r.plan.pay_in_advance if base.in_advance is None else base.in_advance
+    if not (r.now >= r.start if in_advance else r.closed):
+        return
+    days = r.period.days
+    windows = active_windows(r.start, r.end, r.ctx.pauses) if r.ctx.pauses else [(r.start, r.end)]
+    for w_start, w_end in windows:
+        for seg in price_segments(charge, w_start, w_end):
+            first, last = r.period.day_of(seg.start), r.period.day_of(seg.end)
+            if last <= first:
+                continue
+            whole = first == 0 and last == days
+            quantity = _ONE if whole else (Decimal(last - first) / days).quantize(_PLACES)
+            info = None if whole else f"{last - first}/{days} {r.labels.days}"
+            r.emit(charge, LineKind.FEE, charge.name, quantity, seg.price.amount, r.prorated(seg.price.amount, seg.start, seg.end),
+                   seg.start, seg.end, None, info)
+    if type(base) is Bundle:
+        zero = Decimal(0)
+        for component in base.components:
+            r.emit(charge, LineKind.PARAMETER_INFO, f"{r.labels.includes}: {component}", _ONE, zero, 0, r.start, r.end)
