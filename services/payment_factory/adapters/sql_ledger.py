@@ -7,6 +7,11 @@ write fail afterwards (a database error), the caller must roll back, which
 its unit of work does. Transfers and entries are append-only; only a hold's
 status moves on (pending -> posted, voided or expired), and posting it records
 a new transfer pointing at the hold.
+
+    ledger = SqlLedger(ledger_tables(metadata), clock)
+    with engine.begin() as conn:  # the caller's unit of work
+        wallet = ledger.open_account(conn, tenant, AccountSpec("wallet:c1", AccountPurpose.PREPAID_WALLET, "EUR"))
+        ledger.transfer(conn, tenant, TransferRequest("usage-42", [Leg(wallet.id, revenue.id, 119, "EUR")]))
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.exc import DBAPIError
 
-from services.payment_factory.domain.ledger import Leg, TransferRequest
+from services.payment_factory.domain.ledger import Leg, TransferRequest, TransferStatus
 from services.payment_factory.domain.ledger_accounts import AccountPurpose, AccountSpec, Balance
-from services.payment_factory.domain.ledger_errors import InsufficientFunds
+from services.payment_factory.domain.ledger_errors import InsufficientFunds, TransferNotPending
 
 T = "tenant-c"
 
@@ -91,3 +91,52 @@ def test_random_concurrent_transfers_do_not_deadlock(engine, ledger):
         assert ledger.check_invariants(conn, T) == []
         for w in wallets:
             assert ledger.balance(conn, T, w).available(AccountPurpose.PREPAID_WALLET.normal_side) >= 0
+
+
+def test_racing_repeats_of_one_key_post_once(engine, ledger):
+    with engine.begin() as conn:
+        bank = ledger.open_account(conn, T, AccountSpec("bank", AccountPurpose.BANK, "EUR")).id
+        rev = ledger.open_account(conn, T, AccountSpec("rev", AccountPurpose.REVENUE, "EUR")).id
+    request = TransferRequest("same-key", [Leg(bank, rev, 25, "EUR")])
+
+    def job():
+        with engine.begin() as conn:
+            return ledger.transfer(conn, T, request).id
+
+    assert len(set(run_all(20, [job] * 20))) == 1
+    with engine.connect() as conn:
+        assert ledger.balance(conn, T, rev) == Balance(0, 25)
+        assert ledger.check_invariants(conn, T) == []
+
+
+def test_racing_post_and_void_of_one_hold_resolve_it_once(engine, ledger):
+    with engine.begin() as conn:
+        bank = ledger.open_account(conn, T, AccountSpec("bank", AccountPurpose.BANK, "EUR")).id
+        wallet = ledger.open_account(conn, T, AccountSpec("wallet", AccountPurpose.PREPAID_WALLET, "EUR")).id
+        rev = ledger.open_account(conn, T, AccountSpec("rev", AccountPurpose.REVENUE, "EUR")).id
+        ledger.transfer(conn, T, TransferRequest("topup", [Leg(bank, wallet, 100, "EUR")]))
+        hold = ledger.hold(conn, T, TransferRequest("auth", [Leg(wallet, rev, 60, "EUR")], pending=True))
+
+    def attempt(i: int):
+        def job():
+            try:
+                with engine.begin() as conn:
+                    if i % 2:
+                        ledger.void_pending(conn, T, hold.id)
+                        return "voided"
+                    ledger.post_pending(conn, T, hold.id, f"cap-{i}")
+                    return "posted"
+            except TransferNotPending:
+                return "late"
+        return job
+
+    outcomes = run_all(10, [attempt(i) for i in range(10)])
+    with engine.connect() as conn:
+        final = ledger.get_transfer(conn, T, hold.id).status
+        wallet_balance = ledger.balance(conn, T, wallet)
+        assert ledger.check_invariants(conn, T) == []
+    posted = final is TransferStatus.POSTED
+    assert (outcomes.count("posted"), outcomes.count("voided") > 0) == ((1, False) if posted else (0, True))
+    # voiding a voided hold is a harmless repeat, so several void calls may report success
+    assert outcomes.count("late") + outcomes.count("posted") + outcomes.count("voided") == 10
+    assert wallet_balance == (Balance(60, 100) if final is TransferStatus.POSTED else Balance(0, 100))
