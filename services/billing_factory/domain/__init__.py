@@ -11,7 +11,7 @@ from services.billing_factory.domain.charges import (
     Tier, Volume,
 )
 from services.billing_factory.domain.discounts import Credit, Discount
-from services.billing_factory.domain.errors import InvalidPlan, InvalidUsage, RatingError, UsageNotRateable
+from services.billing_factory.domain.errors import InvalidField, InvalidPlan, InvalidSubscription, InvalidUsage, RatingError, UsageNotRateable
 from services.billing_factory.domain.labels import ENGLISH, GERMAN, Labels
 from services.billing_factory.domain.lines import Line, LineKind, total_minor
 from services.billing_factory.domain.metrics import Aggregation, BillableMetric, UsageEvent, aggregate, aggregate_groups
@@ -20,12 +20,13 @@ from services.billing_factory.domain.periods import (
 )
 from services.billing_factory.domain.plans import Plan
 from services.billing_factory.domain.pricing import percentage_steps, usage_steps
-from services.billing_factory.domain.rating import OneTimeItem, SubscriptionPeriod, rate
+from services.billing_factory.domain.rating import rate
+from services.billing_factory.domain.subscriptions import OneTimeItem, SubscriptionPeriod
 from services.billing_factory.domain.versions import Segment, price_at, price_segments
 
 __all__ = [
     "Aggregation", "Alignment", "BillableMetric", "Bundle", "Charge", "Credit", "Discount", "ENGLISH", "FlatFee", "GERMAN",
-    "Graduated", "Interval", "InvalidPlan", "InvalidUsage", "Labels", "Line", "LineKind", "OneTime", "OneTimeItem",
+    "Graduated", "Interval", "InvalidField", "InvalidPlan", "InvalidSubscription", "InvalidUsage", "Labels", "Line", "LineKind", "OneTime", "OneTimeItem",
     "Package", "ParameterInfo", "Percentage", "PerUnit", "Period", "Plan", "PriceModel", "PriceVersion", "RatingError",
     "Segment", "SubscriptionPeriod", "Tier", "UsageEvent", "UsageNotRateable", "Volume", "active_windows", "aggregate",
     "aggregate_groups", "next_period", "percentage_steps", "period_containing", "price_at", "price_segments",

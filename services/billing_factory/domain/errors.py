@@ -11,17 +11,25 @@ class RatingError(Exception):
     """Base of everything the rating domain refuses."""
 
 
-class InvalidPlan(RatingError, ValueError):
-    """A plan definition breaks a rule; `field` is the path to the faulty value."""
+class InvalidField(RatingError, ValueError):
+    """A value breaks a rule; `field` is the path to it."""
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
 
-    def under(self, prefix: str) -> InvalidPlan:
-        """The same error seen from an enclosing object, e.g. `charges[2].` + `price.tiers[1].up_to`."""
-        return InvalidPlan(f"{prefix}.{self.field}" if self.field else prefix, self.reason)
+    def under(self, prefix: str) -> InvalidField:
+        """The same error seen from an enclosing object, e.g. `charges[2]` + `price.tiers[1].up_to`."""
+        return type(self)(f"{prefix}.{self.field}" if self.field else prefix, self.reason)
+
+
+class InvalidPlan(InvalidField):
+    """A plan definition breaks a rule."""
+
+
+class InvalidSubscription(InvalidField):
+    """What a subscription brings to a period (pauses, coupons, credits, one-time items) breaks a rule."""
 
 
 class InvalidUsage(RatingError, ValueError):

@@ -46,17 +46,34 @@ def tier_label(lower: Decimal, up_to: Decimal | None, labels: Labels) -> str:
     return f"{labels.tier} {fmt(first)}–{fmt(up_to)}"
 
 
+_label_cache: dict[tuple[int, int], tuple[tuple[Tier, ...], Labels, tuple[str, ...]]] = {}
+
+
+def tier_labels(tiers: tuple[Tier, ...], labels: Labels) -> tuple[str, ...]:
+    """Each tier's label, formatted once per (tiers, labels) pair; plans are long-lived and rated often."""
+    cached = _label_cache.get((id(tiers), id(labels)))
+    if cached is not None and cached[0] is tiers and cached[1] is labels:  # identity check: ids can be reused
+        return cached[2]
+    lowers = (_ZERO,) + tuple(t.up_to for t in tiers[:-1])
+    texts = tuple(tier_label(lower, tier.up_to, labels) for lower, tier in zip(lowers, tiers))
+    if len(_label_cache) > 4096:
+        _label_cache.clear()
+    _label_cache[(id(tiers), id(labels))] = (tiers, labels, texts)
+    return texts
+
+
 def _graduated(tiers: tuple[Tier, ...], quantity: Decimal, before: Decimal, labels: Labels) -> list[Step]:
     steps: list[Step] = []
     upto = before + quantity
     lower = _ZERO
-    for tier in tiers:
+    texts = tier_labels(tiers, labels)
+    for i, tier in enumerate(tiers):
         if lower >= upto:
             break
         upper = upto if tier.up_to is None or tier.up_to > upto else tier.up_to
         start = lower if lower > before else before
         if upper > start:
-            label = tier_label(lower, tier.up_to, labels)
+            label = texts[i]
             steps.append((_STEP, label, upper - start, tier.unit_price))
             if tier.flat_fee and before <= lower:
                 steps.append((_STEP, f"{label} {labels.tier_flat_fee}", _ONE, tier.flat_fee))
@@ -67,13 +84,12 @@ def _graduated(tiers: tuple[Tier, ...], quantity: Decimal, before: Decimal, labe
 
 
 def _volume(tiers: tuple[Tier, ...], quantity: Decimal, before: Decimal, total: Decimal, labels: Labels) -> list[Step]:
-    lower, reached = _ZERO, tiers[-1]
-    for tier in tiers:
+    index = len(tiers) - 1
+    for i, tier in enumerate(tiers):
         if tier.up_to is None or total <= tier.up_to:
-            reached = tier
+            index = i
             break
-        lower = tier.up_to
-    label = tier_label(lower, reached.up_to, labels)
+    reached, label = tiers[index], tier_labels(tiers, labels)[index]
     steps: list[Step] = [(_USAGE, label, quantity, reached.unit_price)] if quantity else []
     if reached.flat_fee and total and before + quantity == total:
         steps.append((_STEP, f"{label} {labels.tier_flat_fee}", _ONE, reached.flat_fee))

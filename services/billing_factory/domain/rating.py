@@ -9,19 +9,19 @@ rounding policy; an invoice total is the sum of lines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Mapping, Sequence, Union
 
 from libs.money import Money, minor_unit_exponent
-from services.billing_factory.domain.charges import Bundle, Charge, FlatFee, OneTime, Percentage
-from services.billing_factory.domain.discounts import Credit, Discount, reduction_lines
+from services.billing_factory.domain.charges import Bundle, Charge, FlatFee, OneTime
+from services.billing_factory.domain.discounts import reduction_lines
 from services.billing_factory.domain.labels import GERMAN, Labels
 from services.billing_factory.domain.lines import Line, LineKind, make_line
-from services.billing_factory.domain.periods import Period, active_windows, prorate_minor
-from services.billing_factory.domain.plans import Plan
 from services.billing_factory.domain.metrics import UsageEvent
+from services.billing_factory.domain.periods import active_windows, prorate_minor
+from services.billing_factory.domain.plans import Plan
+from services.billing_factory.domain.subscriptions import SubscriptionPeriod
 from services.billing_factory.domain.usage import rate_usage_charge
 from services.billing_factory.domain.versions import price_at, price_segments
 
@@ -31,42 +31,10 @@ _ONE = Decimal(1)
 _PLACES = Decimal("0.000001")
 
 
-@dataclass(frozen=True, slots=True)
-class OneTimeItem:
-    """An ad-hoc charge booked for this period (a workshop, a licence)."""
-
-    code: str
-    name: str
-    quantity: Decimal
-    unit_price: Decimal
-    tax_category: str = "S"
-    tax_rate: Decimal = Decimal(19)
-    product: str | None = None
-    unit_code: str = "C62"
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionPeriod:
-    """The period being rated and the subscription's state in it.
-
-    A plan change inside a period is two ratings: the old plan with
-    `ends_at` = the change, the new plan with `started_at` = the change.
-    """
-
-    period: Period
-    started_at: datetime
-    ends_at: datetime | None = None
-    pauses: tuple[tuple[datetime, datetime], ...] = ()
-    period_index: int = 0  # periods billed before this one; coupons count their periods by it
-    coupons: tuple[Discount, ...] = ()
-    credits: tuple[Credit, ...] = ()
-    one_time_items: tuple[OneTimeItem, ...] = ()
-
-
 class Rater:
     """Shared state of one rating run: the currency's scale, rounding, the period and the lines so far."""
 
-    __slots__ = ("plan", "ctx", "labels", "now", "currency", "scale", "mode", "period", "start", "end", "closed", "lines", "zero")
+    __slots__ = ("plan", "ctx", "labels", "now", "currency", "scale", "mode", "period", "start", "end", "closed", "lines", "zero", "memo")
 
     def __init__(self, plan: Plan, ctx: SubscriptionPeriod, labels: Labels, now: datetime) -> None:
         self.plan, self.ctx, self.labels, self.now = plan, ctx, labels, now
@@ -79,6 +47,7 @@ class Rater:
         self.closed = now >= self.end
         self.lines: list[Line] = []
         self.zero = Money(0, plan.currency)
+        self.memo: dict = {}  # aggregates shared by the charges on one metric
 
     def minor(self, amount: Decimal) -> int:
         """A major-unit amount rounded to the minor unit with the plan's policy."""
@@ -90,8 +59,9 @@ class Rater:
 
     def emit(self, charge: Charge, kind: LineKind, description: str, quantity: Decimal, unit_price: Decimal, minor: int,
              start: datetime, end: datetime, group_key: str | None = None, info: str | None = None) -> Line:
-        line = make_line(charge.code, kind, description, charge.product or charge.name, quantity, unit_price,
-                    Money(minor, self.currency) if minor else self.zero, charge.tax_category, charge.tax_rate, start, end, group_key, info, charge.unit_code)
+        money = Money(minor, self.currency) if minor else self.zero
+        line = make_line(charge.code, kind, description, charge.product or charge.name, quantity, unit_price, money,
+                         charge.tax_category, charge.tax_rate, start, end, group_key, info, charge.unit_code)
         self.lines.append(line)
         return line
 
@@ -148,7 +118,8 @@ def _fee(r: Rater, charge: Charge) -> None:
             whole = first == 0 and last == days
             quantity = _ONE if whole else (Decimal(last - first) / days).quantize(_PLACES)
             info = None if whole else f"{last - first}/{days} {r.labels.days}"
-            r.emit(charge, LineKind.FEE, charge.name, quantity, seg.price.amount, r.prorated(seg.price.amount, seg.start, seg.end),
+            amount = seg.price.amount
+            r.emit(charge, LineKind.FEE, charge.name, quantity, amount, r.minor(amount) if whole else r.prorated(amount, seg.start, seg.end),
                    seg.start, seg.end, None, info)
     if type(base) is Bundle:
         zero = Decimal(0)

@@ -36,7 +36,7 @@ def rate_usage_charge(r: Rater, charge: Charge, metric: BillableMetric, by_metri
         if by_metric is None:
             groups = _from_totals(charge, segments, usage)
         else:
-            groups = _from_events(charge, metric, segments, by_metric.get(metric.code, ()), r.start, u_end)
+            groups = _from_events(r.memo, charge, metric, segments, by_metric.get(metric.code, ()), r.start, u_end)
         labelled = metric.group_by is not None and any(key for key, _, _ in groups)
         for key, parts, events in groups:
             name = f"{charge.name} ({metric.group_by}: {key or '–'})" if labelled else charge.name
@@ -62,8 +62,12 @@ def rate_usage_charge(r: Rater, charge: Charge, metric: BillableMetric, by_metri
 Part = tuple[Segment, object]  # a segment and its quantity, or its transaction amounts for a percentage price
 
 
-def _from_events(charge: Charge, metric: BillableMetric, segments: list[Segment], events: Sequence[UsageEvent], start, end):
-    grouped = group_events(metric, events) if metric.group_by and events else {"": events}
+def _from_events(memo: dict, charge: Charge, metric: BillableMetric, segments: list[Segment], events: Sequence[UsageEvent],
+                 start, end):
+    """Quantities per group and segment; several charges on one metric share the work through `memo`."""
+    grouped = memo.get(metric.code)
+    if grouped is None:
+        grouped = memo[metric.code] = group_events(metric, events) if metric.group_by and events else {"": events}
     if len(segments) > 1 and not metric.aggregation.additive and type(charge.price) is not Percentage:
         segments = [Segment(start, end, segments[-1].price)]
     out = []
@@ -72,7 +76,13 @@ def _from_events(charge: Charge, metric: BillableMetric, segments: list[Segment]
         if type(charge.price) is Percentage:
             parts = [(s, _amounts(s, evs)) for s in segments]
         else:
-            parts = [(s, aggregate(metric, evs, s.start, s.end)) for s in segments]
+            parts = []
+            for s in segments:
+                k = (metric.code, key, s.start, s.end)
+                quantity = memo.get(k)
+                if quantity is None:
+                    quantity = memo[k] = aggregate(metric, evs, s.start, s.end)
+                parts.append((s, quantity))
         out.append((key, parts, evs))
     return out
 
@@ -112,13 +122,16 @@ def _price_group(r: Rater, charge: Charge, name: str, key: str | None, parts: li
             for kind, label, quantity, unit in percentage_steps(seg.price, amounts, labels):
                 r.emit(charge, kind, f"{name} – {label}", quantity, unit, r.minor(quantity * unit), seg.start, seg.end, key)
     else:
-        total = sum((q for _, q in parts), _ZERO)
-        free = charge.free_units if charge.free_units < total else total
+        total = parts[0][1] if len(parts) == 1 else sum((q for _, q in parts), _ZERO)
+        free = _ZERO if not charge.free_units else charge.free_units if charge.free_units < total else total
         billable_total, left, before = total - free, free, _ZERO
         for seg, quantity in parts:
-            used = left if left < quantity else quantity
-            left -= used
-            billable = quantity - used
+            if left:
+                used = left if left < quantity else quantity
+                left -= used
+                billable = quantity - used
+            else:
+                billable = quantity
             for kind, label, q, unit in usage_steps(seg.price, billable, before, billable_total, labels):
                 r.emit(charge, kind, f"{name} – {label}" if label else name, q, unit, r.minor(q * unit), seg.start, seg.end, key)
             before += billable
@@ -148,10 +161,22 @@ def _parameter_line(r: Rater, charge: Charge, name: str, key: str | None, events
     values = [e.properties[param.property] for e in events
               if r.start <= e.timestamp < end and e.properties.get(param.property) is not None]
     if param.mode == "sum":
-        quantity = sum((v if type(v) is Decimal else to_decimal(v) for v in values), _ZERO)
+        try:
+            quantity = sum((v if type(v) is Decimal else to_decimal(v) for v in values), _ZERO)
+        except (TypeError, ValueError):
+            bad = next(e for e in events if not _is_number(e.properties.get(param.property)))
+            raise InvalidUsage(bad.event_id, f"properties.{param.property}", "a summed parameter must be a number") from None
         info = f"{r.labels.total_of} {label}: {fmt(quantity)}"
     else:
         distinct = sorted({str(v) for v in values})
         quantity = Decimal(len(distinct))
         info = f"{label}: {', '.join(distinct)}"
     r.emit(charge, LineKind.PARAMETER_INFO, f"{name} – {info}", quantity, _ZERO, 0, r.start, r.end, key, info)
+
+
+def _is_number(value: object) -> bool:
+    try:
+        value is None or to_decimal(value)
+    except (TypeError, ValueError):
+        return False
+    return True
