@@ -171,7 +171,7 @@ start_ferretdb() {
   port=$(free_port)
   rm -rf "$dir"; mkdir -p "$dir/data"
   nohup "$FERRET_BIN" --handler=sqlite --sqlite-url="file:$dir/data/" --listen-addr="127.0.0.1:$port" \
-    --state-dir="$dir" --telemetry=disable --log-level=warn >"$STATE/ferretdb.log" 2>&1 &
+    --state-dir="$dir" --debug-addr=- --telemetry=disable --log-level=warn >"$STATE/ferretdb.log" 2>&1 &
   echo $! >"$STATE/ferretdb.pid"
   wait_for ferretdb 30 "$REPO/.venv/bin/python" -c "import pymongo; pymongo.MongoClient('mongodb://127.0.0.1:$port/', serverSelectionTimeoutMS=500).admin.command('ping')"
   echo "export CLOUDBILL_MONGO_URL=mongodb://127.0.0.1:$port/" >"$STATE/ferretdb.env"
@@ -190,7 +190,8 @@ EOF
   # master/volume/filer ports are chosen too: their defaults may be taken. gRPC ports are port+10000.
   nohup "$WEED" -logdir="$dir/logs" server -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -master.port="$master" -volume.port="$volume" -filer -filer.port="$filer" -s3 -s3.port="$s3" -s3.config="$dir/s3.json" \
-    -master.volumeSizeLimitMB=64 -volume.max=0 >"$STATE/seaweedfs.log" 2>&1 &
+    -master.volumeSizeLimitMB=64 -volume.max=0 -master.telemetry=false -s3.port.iceberg=0 -s3.port.lance=0 \
+    >"$STATE/seaweedfs.log" 2>&1 &
   echo $! >"$STATE/seaweedfs.pid"
   wait_for seaweedfs 60 "$REPO/.venv/bin/python" -c "
 import boto3
