@@ -20,7 +20,7 @@ from libs.platform.outbox import write_outbox
 from services.invoice_factory.adapters.numbering import next_number
 from services.invoice_factory.adapters.tables import invoices, outbox
 from services.invoice_factory.app.documents import to_domain
-from services.invoice_factory.domain.invoice_document import compute_totals
+from services.invoice_factory.domain import compute_totals
 
 
 class CannotCancel(Exception):
@@ -44,6 +44,7 @@ def cancel_invoice(engine: Engine, tenant_id: str, invoice_ref: str, reason: str
         number = next_number(conn, tenant_id, "381", profile.get("credit_note_prefix", "GS-"))
         snapshot.update({"invoice_id": credit_id, "number": number, "type_code": "381", "issue_date": today.isoformat(),
                          "due_date": today.isoformat(), "preceding_number": original.number,
+                         "preceding_issue_date": original.issue_date.isoformat(),
                          "notes": [f"Stornierung der Rechnung {original.number} vom {original.issue_date:%d.%m.%Y}: {reason}"],
                          "payment_terms": "Der Betrag wird Ihrem Konto gutgeschrieben."})
         totals = compute_totals(to_domain(snapshot))
@@ -58,6 +59,6 @@ def cancel_invoice(engine: Engine, tenant_id: str, invoice_ref: str, reason: str
             invoice_id=credit_id, number=number, type_code="381", customer_id=original.customer_id,
             customer_name=snapshot["request"]["customer"]["name"], currency=original.currency, issue_date=today, due_date=today,
             net_minor=totals.net.minor, tax_minor=totals.tax.minor, gross_minor=totals.gross.minor,
-            tax_breakdown=[TaxSubtotal(category=s.category, rate=s.rate, net_minor=s.net.minor, tax_minor=s.tax.minor) for s in totals.subtotals],
+            tax_breakdown=[TaxSubtotal(category=s.category.value, rate=s.rate, net_minor=s.basis.minor, tax_minor=s.tax.minor) for s in totals.breakdown],
             corrects_invoice_id=original.id))
         return credit_id

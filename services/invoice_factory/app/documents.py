@@ -12,10 +12,18 @@ from datetime import date, timedelta
 
 from libs.contracts.events import InvoiceRequested
 from libs.money import Money
-from services.invoice_factory.adapters.cii_invoice import build_cii
-from services.invoice_factory.adapters.pdf_invoice import render_pdf
-from services.invoice_factory.adapters.ubl_invoice import build_ubl
-from services.invoice_factory.domain.invoice_document import BankAccount, Invoice, Line, Party
+from services.invoice_factory.adapters.rendering import Branding, render_pdf, render_xml
+from services.invoice_factory.domain import (
+    BankAccount, Contact, DocumentType, Invoice, InvoiceLine, LineKind, Party, PaymentMeans, PaymentMeansCode, Period, PrecedingInvoice,
+    Profile, TaxCategory,
+)
+
+_PROFILES = {"zugferd": Profile.CII_EN16931, "factur-x": Profile.CII_EN16931}
+
+
+def profile_of(flavour: str) -> Profile:
+    """The e-invoice profile for a customer's format setting (zugferd is the Factur-X EN 16931 CII)."""
+    return _PROFILES.get(flavour) or Profile(flavour)
 
 
 def document_snapshot(request: InvoiceRequested, profile: dict | None, invoice_id: str, today: date) -> dict:
@@ -30,36 +38,64 @@ def document_snapshot(request: InvoiceRequested, profile: dict | None, invoice_i
     }
 
 
+def _names(value: str | list[str] | None) -> tuple[str, ...]:
+    """Managing directors as the settings API takes them: one comma-separated string."""
+    if isinstance(value, str):
+        return tuple(name.strip() for name in value.split(",") if name.strip())
+    return tuple(value or ())
+
+
+def _seller(profile: dict) -> Party:
+    seller = profile["seller"]
+    contact = Contact(seller["contact_name"], seller.get("phone"), seller.get("email")) if seller.get("contact_name") else None
+    return Party(seller["name"], seller["street"], seller["postcode"], seller["city"], seller["country"],
+                 vat_id=seller.get("vat_id"), tax_number=seller.get("tax_number"), email=seller.get("email"), contact=contact,
+                 register=seller.get("commercial_register"), managing_directors=_names(seller.get("managing_directors")))
+
+
+def _lines(request: InvoiceRequested) -> tuple[InvoiceLine, ...]:
+    return tuple(
+        InvoiceLine(position=i + 1, description=line.description, quantity=line.quantity, unit_code=line.unit_code,
+                    unit_price=line.unit_price, net=Money(line.net_minor, request.currency),
+                    tax_category=TaxCategory(line.tax_category), tax_rate=line.tax_rate,
+                    period=Period(line.period_start, line.period_end) if line.period_start and line.period_end else None,
+                    detail=line.detail, kind=LineKind(line.kind) if line.kind in LineKind._value2member_map_ else LineKind.USAGE)
+        for i, line in enumerate(request.lines)
+    )
+
+
 def to_domain(snapshot: dict) -> Invoice:
-    req = InvoiceRequested.model_validate(snapshot["request"])
-    profile = snapshot["seller_profile"]
-    seller, bank = profile["seller"], profile["bank"]
-    c = req.customer
-    lines = tuple(
-        Line(position=i + 1, description=l.description, quantity=l.quantity, unit_code=l.unit_code, unit_price=l.unit_price,
-             net=Money(l.net_minor, req.currency), tax_category=l.tax_category, tax_rate=l.tax_rate, detail=l.detail, kind=l.kind,
-             period_start=l.period_start, period_end=l.period_end)
-        for i, l in enumerate(req.lines)
-    )
+    request = InvoiceRequested.model_validate(snapshot["request"])
+    profile = snapshot["seller_profile"] or {}
+    customer, bank = request.customer, profile.get("bank") or {}
+    account = BankAccount(bank["iban"], bank["account_holder"], bank.get("bic"), bank.get("bank_name")) if bank else None
+    preceding = None
+    if snapshot.get("preceding_number"):
+        issued = snapshot.get("preceding_issue_date")
+        preceding = PrecedingInvoice(snapshot["preceding_number"], date.fromisoformat(issued) if issued else None)
     return Invoice(
-        tenant_id="", number=snapshot.get("number"), type_code=snapshot["type_code"],
-        issue_date=date.fromisoformat(snapshot["issue_date"]), due_date=date.fromisoformat(snapshot["due_date"]),
-        period_start=req.period_start, period_end=req.period_end, currency=req.currency,
-        seller=Party(seller["name"], seller["street"], seller["postcode"], seller["city"], seller["country"], seller.get("vat_id"),
-                     seller.get("tax_number"), seller.get("email"), None, seller.get("contact_name"), seller.get("phone")),
-        buyer=Party(c.name, c.street, c.postcode, c.city, c.country, c.vat_id, c.tax_number, c.email, c.buyer_reference),
-        bank=BankAccount(bank["iban"], bank["account_holder"], bank.get("bic"), bank.get("bank_name")),
-        lines=lines, customer_number=c.number or c.id, language=c.language, payment_terms=snapshot["payment_terms"],
-        footer={"register": seller.get("commercial_register"), "managing_directors": seller.get("managing_directors")},
-        preceding_number=snapshot.get("preceding_number"), notes=tuple(snapshot.get("notes") or ()),
+        tenant_id="", number=snapshot.get("number"),
+        type_code=DocumentType(snapshot["type_code"]), issue_date=date.fromisoformat(snapshot["issue_date"]),
+        due_date=date.fromisoformat(snapshot["due_date"]), period=Period(request.period_start, request.period_end),
+        currency=request.currency, seller=_seller(profile) if profile else Party("", "", "", "", ""),
+        buyer=Party(customer.name, customer.street, customer.postcode, customer.city, customer.country, vat_id=customer.vat_id,
+                    tax_number=customer.tax_number, email=customer.email, buyer_reference=customer.buyer_reference,
+                    customer_number=customer.number or customer.id),
+        lines=_lines(request), payment=PaymentMeans(PaymentMeansCode.SEPA_CREDIT_TRANSFER, seller_account=account),
+        payment_terms=snapshot["payment_terms"], language=customer.language, preceding=preceding,
+        notes=tuple(snapshot.get("notes") or ()),
     )
+
+
+def branding_of(profile: dict | None) -> Branding:
+    raw = (profile or {}).get("branding") or {}
+    footer = tuple(line for line in (raw.get("footer_text") or "").splitlines() if line.strip())
+    return Branding(primary_colour=raw.get("primary_color") or "#1f4e79", logo_data_uri=raw.get("logo_data_uri"), footer_lines=footer)
 
 
 def render_snapshot(snapshot: dict) -> tuple[bytes, bytes, str]:
     """(PDF/A-3 with embedded CII, the customer's chosen XML, its flavour)."""
     invoice = to_domain(snapshot)
     flavour = snapshot["flavour"]
-    cii = build_cii(invoice, "zugferd")
-    xml = {"zugferd": lambda: cii, "xrechnung-cii": lambda: build_cii(invoice, "xrechnung-cii"), "xrechnung-ubl": lambda: build_ubl(invoice)}[flavour]()
-    pdf = render_pdf(invoice, (snapshot["seller_profile"] or {}).get("branding") or {}, cii)
-    return pdf, xml, flavour
+    pdf = render_pdf(invoice, branding_of(snapshot["seller_profile"]))
+    return pdf, render_xml(invoice, profile_of(flavour)), flavour

@@ -22,8 +22,8 @@ from libs.platform.inbox import first_delivery
 from libs.platform.outbox import write_outbox
 from services.invoice_factory.adapters.numbering import next_number
 from services.invoice_factory.adapters.tables import inbox, invoices, outbox, seller_profiles
-from services.invoice_factory.app.documents import document_snapshot, to_domain
-from services.invoice_factory.domain.invoice_document import compute_totals, issuable_problems
+from services.invoice_factory.app.documents import document_snapshot, profile_of, to_domain
+from services.invoice_factory.domain import check_issuable, compute_totals
 
 CONSUMER = "invoice-issue"
 
@@ -47,7 +47,7 @@ def issue_invoice(engine: Engine, env: Envelope, request: InvoiceRequested, toda
         snapshot = document_snapshot(request, profile, invoice_id, today)
         draft = to_domain(snapshot) if profile else None
         problems = [{"field": "invoice-settings", "message": "the tenant has no seller profile (PUT /v1/invoice-settings)"}] if profile is None else [
-            {"field": p.field, "message": p.message} for p in issuable_problems(draft, snapshot["flavour"])
+            {"field": p.field, "message": p.reason} for p in check_issuable(draft, profile_of(snapshot["flavour"]))
         ]
         row = {
             "id": invoice_id, "tenant_id": tenant_id, "request_id": request.request_id, "customer_id": request.customer.id,
@@ -72,7 +72,7 @@ def issue_invoice(engine: Engine, env: Envelope, request: InvoiceRequested, toda
             customer_name=request.customer.name, currency=request.currency, issue_date=today,
             due_date=date.fromisoformat(snapshot["due_date"]), net_minor=totals.net.minor, tax_minor=totals.tax.minor,
             gross_minor=totals.gross.minor,
-            tax_breakdown=[TaxSubtotal(category=s.category, rate=s.rate, net_minor=s.net.minor, tax_minor=s.tax.minor) for s in totals.subtotals],
+            tax_breakdown=[TaxSubtotal(category=s.category.value, rate=s.rate, net_minor=s.basis.minor, tax_minor=s.tax.minor) for s in totals.breakdown],
         ))
         return invoice_id
 

@@ -30,7 +30,7 @@ def test_billing_cycle_end_to_end_in_one_process(platform_client):
     issue = date.fromisoformat(inv["issue_date"])
     start, end = date.fromisoformat(inv["period_start"]), date.fromisoformat(inv["period_end"])
     assert end.day >= 28 and start.day == 1  # the service period names its last day, not the next month's first
-    for expected in (f"{issue:%d.%m.%Y}", f"{start:%d.%m.%Y}", f"{end:%d.%m.%Y}", "Rechnungsbetrag", "Demo Cloud GmbH", "Muster GmbH", inv["number"], "Grundgebühr", "API-Aufrufe", "50,50", "9,60", "60,10", "DE123456789"):
+    for expected in (f"{issue:%d.%m.%Y}", f"{start:%d.%m.%Y}", f"{end:%d.%m.%Y}", "Summe inkl. USt", "Max Mustermann", "Demo Cloud GmbH", "Muster GmbH", inv["number"], "Grundgebühr", "API-Aufrufe", "50,50", "9,60", "60,10", "DE123456789"):
         assert expected in text, expected
     assert b"CrossIndustryInvoice" in result.xml and b"<ram:GrandTotalAmount>60.10</ram:GrandTotalAmount>" in result.xml
     assert result.account_before["balance_minor"] == -6010
@@ -60,6 +60,6 @@ def test_cancelling_an_invoice_issues_a_referencing_credit_note_and_settles_the_
     xml = wait_for(lambda: (r := client.get(f"/v1/invoices/{credit['id']}/xml")).status_code == 200 and r.content, "the credit note archive")
     assert b"<ram:TypeCode>381</ram:TypeCode>" in xml and f"<ram:IssuerAssignedID>{invoice['number']}</ram:IssuerAssignedID>".encode() in xml
     pdf = client.get(f"/v1/invoices/{credit['id']}/pdf").content
-    assert "Stornorechnung" in pdf_text(pdf) and invoice["number"] in pdf_text(pdf)
+    assert "Rechnungskorrektur" in pdf_text(pdf) and "Stornierung der Rechnung" in pdf_text(pdf) and invoice["number"] in pdf_text(pdf)
     account = wait_for(lambda: (a := client.get(f"/v1/accounts/{customer['id']}").json())["open_items"] == [] and a, "the credit to settle the invoice")
     assert account["balance_minor"] == 0
