@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Optional
@@ -130,6 +131,45 @@ def invoice_download(invoice_id: str, format: str = typer.Option("pdf", help="pd
     target = out or Path(f"{invoice_id}.{format}")
     target.write_bytes(response.content)
     typer.echo(f"wrote {target} ({len(response.content)} bytes)")
+
+
+@invoices.command("finalize")
+def invoice_finalize(invoice_id: str):
+    """Finalize a reviewed draft: it takes the next invoice number now."""
+    _call("POST", f"/v1/invoices/{invoice_id}/finalize")
+
+
+@invoices.command("runs")
+def invoice_runs():
+    """The latest invoice runs and their stage."""
+    _call("GET", "/v1/invoice-runs")
+
+
+@invoices.command("run")
+def invoice_run(billing_run_id: str, watch: bool = typer.Option(False, help="show a progress bar until the run is done"),
+                finalize: bool = typer.Option(False, help="finalize all of the run's drafts first")):
+    """Progress of one invoice run: issued, archived and e-mailed documents of a billing run."""
+    if finalize:
+        _call("POST", f"/v1/invoice-runs/{billing_run_id}/finalize")
+    if not watch:
+        _call("GET", f"/v1/invoice-runs/{billing_run_id}")
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with _client() as client, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+        task = bar.add_task("issuing", total=None)
+        while True:
+            response = client.get(f"/v1/invoice-runs/{billing_run_id}")
+            if response.status_code >= 400:
+                typer.echo(response.text, err=True)
+                raise typer.Exit(1)
+            run = response.json()
+            done = run["archived"] + run["rejected"] + run["drafts"]
+            bar.update(task, description=run["stage"], total=run["invoices_requested"], completed=done)
+            if run["stage"] in ("completed", "awaiting_review"):
+                break
+            time.sleep(1)
+    typer.echo(json.dumps(run, indent=2, ensure_ascii=False))
 
 
 @payments.command("record")

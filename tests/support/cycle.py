@@ -102,3 +102,24 @@ def pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
 
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def bill_customers(client, count: int) -> str:
+    """`count` customers on a monthly flat-fee plan since the first of this month, billed for it; returns the run id."""
+    suffix = uuid.uuid4().hex[:6]
+    plan = ok(client.post("/v1/plans", json={"code": f"flat-{suffix}", "name": "Flat", "currency": "EUR", "interval": "month",
+                                            "charges": [{"code": "base", "name": "Grundgebühr", "model": "flat_fee", "amount": "10.00"}]}), 201)
+    start = datetime.now(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    for i in range(count):
+        customer = ok(client.post("/v1/customers", json={
+            "external_id": f"c-{suffix}-{i}", "name": f"Kunde {i} GmbH", "street": "Weg 1", "postcode": "12345",
+            "city": "Stadt", "country": "DE", "vat_id": "DE987654321"}), 201)
+        ok(client.post("/v1/subscriptions", json={"customer": customer["external_id"], "plan": plan["code"],
+                                                  "started_at": start.isoformat()}), 201)
+    next_month = (start + timedelta(days=32)).replace(day=1)
+    return ok(client.post("/v1/billing-runs", json={"as_of": next_month.isoformat()}), 201)["id"]
+
+
+def progress(client, run_id: str) -> dict:
+    response = client.get(f"/v1/invoice-runs/{run_id}")
+    return response.json() if response.status_code == 200 else {}

@@ -26,10 +26,11 @@ invoices = Table(
     Column("id", String(64), primary_key=True),
     Column("tenant_id", String(64), nullable=False),
     Column("request_id", String(200), nullable=False),
+    Column("billing_run_id", String(64), index=True),
     Column("customer_id", String(64), nullable=False, index=True),
     Column("number", String(60)),
     Column("type_code", String(3), nullable=False),
-    Column("status", String(20), nullable=False),  # rejected | finalized | paid | voided
+    Column("status", String(20), nullable=False),  # draft | rejected | finalized | paid | voided
     Column("issue_date", Date),
     Column("due_date", Date),
     Column("period_start", Date, nullable=False),
@@ -51,6 +52,15 @@ invoices = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("tenant_id", "request_id", name="uq_invoices_tenant_request"),
     UniqueConstraint("tenant_id", "number", name="uq_invoices_tenant_number"),
+)
+
+invoice_runs = Table(
+    "invoice_runs", metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("billing_run_id", String(64), primary_key=True),
+    Column("invoices_requested", Integer, nullable=False),
+    Column("as_of", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True), nullable=False),  # when the billing factory finished requesting
 )
 
 outbox = outbox_table(metadata)

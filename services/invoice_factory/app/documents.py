@@ -26,13 +26,19 @@ def profile_of(flavour: str) -> Profile:
     return _PROFILES.get(flavour) or Profile(flavour)
 
 
-def document_snapshot(request: InvoiceRequested, profile: dict | None, invoice_id: str, today: date) -> dict:
+def _terms(type_code: str, due: date, lang: str) -> str:
+    if type_code == "389":
+        return (f"Der Betrag wird bis zum {due:%d.%m.%Y} auf Ihr Konto überwiesen." if lang == "de"
+                else f"The amount will be transferred to your account by {due.isoformat()}.")
+    return f"Zahlbar ohne Abzug bis zum {due:%d.%m.%Y}." if lang == "de" else f"Payable without deduction by {due.isoformat()}."
+
+
+def document_snapshot(request: InvoiceRequested, profile: dict | None, invoice_id: str, today: date, type_code: str = "380") -> dict:
     terms_days = (profile or {}).get("payment_terms_days", 14)
     due = today + timedelta(days=terms_days)
-    lang = request.customer.language
-    terms = (f"Zahlbar ohne Abzug bis zum {due:%d.%m.%Y}." if lang == "de" else f"Payable without deduction by {due.isoformat()}.")
+    terms = _terms(type_code, due, request.customer.language)
     return {
-        "invoice_id": invoice_id, "number": None, "type_code": "380", "preceding_number": None, "notes": [],
+        "invoice_id": invoice_id, "number": None, "type_code": type_code, "preceding_number": None, "notes": [],
         "issue_date": today.isoformat(), "due_date": due.isoformat(), "payment_terms": terms,
         "flavour": request.customer.e_invoice_format, "seller_profile": profile, "request": request.model_dump(mode="json"),
     }
@@ -64,25 +70,37 @@ def _lines(request: InvoiceRequested) -> tuple[InvoiceLine, ...]:
     )
 
 
+def _buyer(customer) -> Party:
+    return Party(customer.name, customer.street, customer.postcode, customer.city, customer.country, vat_id=customer.vat_id,
+                 tax_number=customer.tax_number, email=customer.email, buyer_reference=customer.buyer_reference,
+                 customer_number=customer.number or customer.id)
+
+
+def _account(bank: dict | None) -> BankAccount | None:
+    return BankAccount(bank["iban"], bank["account_holder"], bank.get("bic"), bank.get("bank_name")) if bank else None
+
+
 def to_domain(snapshot: dict) -> Invoice:
+    """The legal document of a snapshot. In a self-billing statement (389) the partner is the seller and
+    the tenant, who issues the document, is the buyer; the money goes to the partner's account."""
     request = InvoiceRequested.model_validate(snapshot["request"])
     profile = snapshot["seller_profile"] or {}
-    customer, bank = request.customer, profile.get("bank") or {}
-    account = BankAccount(bank["iban"], bank["account_holder"], bank.get("bic"), bank.get("bank_name")) if bank else None
+    tenant = _seller(profile) if profile else Party("", "", "", "", "")
+    type_code = DocumentType(snapshot["type_code"])
+    if type_code is DocumentType.SELF_BILLED:
+        seller, buyer, account = _buyer(request.customer), tenant, _account(snapshot.get("partner_bank"))
+    else:
+        seller, buyer, account = tenant, _buyer(request.customer), _account(profile.get("bank"))
     preceding = None
     if snapshot.get("preceding_number"):
         issued = snapshot.get("preceding_issue_date")
         preceding = PrecedingInvoice(snapshot["preceding_number"], date.fromisoformat(issued) if issued else None)
     return Invoice(
-        tenant_id="", number=snapshot.get("number"),
-        type_code=DocumentType(snapshot["type_code"]), issue_date=date.fromisoformat(snapshot["issue_date"]),
+        tenant_id="", number=snapshot.get("number"), type_code=type_code, issue_date=date.fromisoformat(snapshot["issue_date"]),
         due_date=date.fromisoformat(snapshot["due_date"]), period=Period(request.period_start, request.period_end),
-        currency=request.currency, seller=_seller(profile) if profile else Party("", "", "", "", ""),
-        buyer=Party(customer.name, customer.street, customer.postcode, customer.city, customer.country, vat_id=customer.vat_id,
-                    tax_number=customer.tax_number, email=customer.email, buyer_reference=customer.buyer_reference,
-                    customer_number=customer.number or customer.id),
-        lines=_lines(request), payment=PaymentMeans(PaymentMeansCode.SEPA_CREDIT_TRANSFER, seller_account=account),
-        payment_terms=snapshot["payment_terms"], language=customer.language, preceding=preceding,
+        currency=request.currency, seller=seller, buyer=buyer, lines=_lines(request),
+        payment=PaymentMeans(PaymentMeansCode.SEPA_CREDIT_TRANSFER, seller_account=account),
+        payment_terms=snapshot["payment_terms"], language=request.customer.language, preceding=preceding,
         notes=tuple(snapshot.get("notes") or ()),
     )
 

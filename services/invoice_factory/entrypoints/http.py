@@ -15,7 +15,11 @@ from services.invoice_factory.adapters.tables import invoices
 from services.invoice_factory.app.settings_store import load_profile, save_profile
 from services.invoice_factory.app.archiving import COLLECTION
 from services.invoice_factory.app.cancellation import CannotCancel, cancel_invoice
-from services.invoice_factory.entrypoints.schemas import CancelIn, DocumentOut, InvoiceOut, InvoiceSettingsIn
+from services.invoice_factory.app.documents import render_snapshot
+from services.invoice_factory.app.invoice_runs import list_runs, run_progress
+from services.invoice_factory.app.self_billing import issue_self_billing
+from services.invoice_factory.app.issuing import NotADraft, NotIssuableDraft, drafts_of_run, finalize_draft
+from services.invoice_factory.entrypoints.schemas import CancelIn, DocumentOut, InvoiceOut, InvoiceRunOut, InvoiceSettingsIn, SelfBillingIn
 
 
 def _out(row) -> InvoiceOut:
@@ -69,6 +73,10 @@ def build_router(c) -> APIRouter:
                 responses={200: {"content": {"application/pdf": {}, "application/xml": {}}}})
     def get_document(invoice_id: str, kind: Literal["pdf", "xml"], tenant_id: str = tenant):
         row = _load(tenant_id, invoice_id)
+        if row.status == "draft":  # a draft is not archived: render it on the fly, marked as draft, for review
+            pdf, xml, _ = render_snapshot(row.document)
+            return Response(pdf if kind == "pdf" else xml, media_type="application/pdf" if kind == "pdf" else "application/xml",
+                            headers={"Content-Disposition": f'inline; filename="draft-{row.id}.{kind}"'})
         if row.status == "rejected":
             raise Problem(409, "invoice-rejected", "Invoice was not issued", "see its problems", errors=row.problems)
         if not row.archived:
@@ -89,6 +97,59 @@ def build_router(c) -> APIRouter:
         c.wake_archiver()
         c.relay.wake()
         return _out(_load(tenant_id, credit_id))
+
+    def _finalize(tenant_id: str, invoice_id: str) -> None:
+        try:
+            finalize_draft(c.engine, tenant_id, invoice_id, c.clock.now().date())
+        except LookupError:
+            raise not_found("invoice", invoice_id) from None
+        except NotADraft as exc:
+            raise Problem(409, "not-a-draft", "Only drafts can be finalized", str(exc)) from None
+        except NotIssuableDraft as exc:
+            raise Problem(422, "not-issuable", "The draft cannot be issued yet", str(exc), errors=exc.problems) from None
+
+    @router.post("/invoices/{invoice_id}/finalize", response_model=InvoiceOut, tags=["invoices"],
+                 summary="Finalize a reviewed draft (or a rejected request after fixing the settings): it takes its number now")
+    def finalize(invoice_id: str, tenant_id: str = tenant):
+        row = _load(tenant_id, invoice_id)
+        _finalize(tenant_id, row.id)
+        c.wake_archiver()
+        c.relay.wake()
+        return _out(_load(tenant_id, row.id))
+
+    @router.post("/self-billing-statements", status_code=201, response_model=InvoiceOut, tags=["invoices"],
+                 summary="Issue a self-billing statement (Gutschrift, type 389) for a partner; the same statement_id issues once")
+    def self_billing(body: SelfBillingIn, tenant_id: str = tenant):
+        try:
+            invoice_id = issue_self_billing(c.engine, tenant_id, body.model_dump(mode="json"), c.clock.now().date())
+        except NotIssuableDraft as exc:
+            raise Problem(422, "not-issuable", "The statement cannot be issued", str(exc), errors=exc.problems) from None
+        c.wake_archiver()
+        return _out(_load(tenant_id, invoice_id))
+
+    @router.get("/invoice-runs", response_model=list[InvoiceRunOut], tags=["invoice runs"],
+                summary="The latest invoice runs (one per billing run) with their progress")
+    def invoice_runs(tenant_id: str = tenant, limit: int = Query(50, ge=1, le=500)):
+        return list_runs(c.engine, tenant_id, limit)
+
+    @router.get("/invoice-runs/{billing_run_id}", response_model=InvoiceRunOut, tags=["invoice runs"],
+                summary="Progress of one run: requested, issued, drafts, rejected, archived, e-mailed, and its stage")
+    def invoice_run(billing_run_id: str, tenant_id: str = tenant):
+        progress = run_progress(c.engine, tenant_id, billing_run_id)
+        if progress is None:
+            raise not_found("invoice run", billing_run_id)
+        return progress
+
+    @router.post("/invoice-runs/{billing_run_id}/finalize", response_model=InvoiceRunOut, tags=["invoice runs"],
+                 summary="Finalize every draft of a run, in the order they were created, so numbers follow the run")
+    def finalize_run(billing_run_id: str, tenant_id: str = tenant):
+        if run_progress(c.engine, tenant_id, billing_run_id) is None:
+            raise not_found("invoice run", billing_run_id)
+        for invoice_id in drafts_of_run(c.engine, tenant_id, billing_run_id):
+            _finalize(tenant_id, invoice_id)
+        c.wake_archiver()
+        c.relay.wake()
+        return run_progress(c.engine, tenant_id, billing_run_id)
 
     @router.get("/documents", response_model=list[DocumentOut], tags=["archive"], summary="Search the Cloud Archive index")
     def search_documents(tenant_id: str = tenant, customer_id: str | None = None, number: str | None = None,
