@@ -133,6 +133,20 @@ def invoice_download(invoice_id: str, format: str = typer.Option("pdf", help="pd
     typer.echo(f"wrote {target} ({len(response.content)} bytes)")
 
 
+@invoices.command("credit")
+def invoice_credit(invoice_id: str, reason: str = typer.Option(..., help="printed on the credit note"),
+                   line: list[str] = typer.Option(..., help="POSITION=AMOUNT, e.g. 1=10.00; repeat for more lines")):
+    """Credit part of an issued invoice with a credit note (type 381) that references it."""
+    lines = [{"position": int(p), "amount": a} for p, a in (item.split("=", 1) for item in line)]
+    _call("POST", f"/v1/invoices/{invoice_id}/credit-notes", {"reason": reason, "lines": lines}, idempotent=True)
+
+
+@invoices.command("cancel")
+def invoice_cancel(invoice_id: str, reason: str = typer.Option(..., help="printed on the cancellation")):
+    """Cancel an issued invoice in full (Stornorechnung, type 381)."""
+    _call("POST", f"/v1/invoices/{invoice_id}/cancel", {"reason": reason})
+
+
 @invoices.command("finalize")
 def invoice_finalize(invoice_id: str):
     """Finalize a reviewed draft: it takes the next invoice number now."""

@@ -1,21 +1,25 @@
-"""Cancelling an issued invoice: a credit note (Stornorechnung, type 381) that references it.
+"""Correcting an issued invoice: credit notes (type 381) that reference it, in full or in part.
 
-A finalized invoice never changes. Its cancellation is a new document with
-its own number from the credit-note range, the same lines (a credit note's
-positive amounts mean money owed back), and a reference to the original
-(BG-3). The original is marked voided; the payment factory reverses its
-receivable when it sees the credit note.
+A finalized invoice never changes. A correction is a new document with its
+own number from the credit-note range and a reference to the original
+(BG-3); the payment factory reverses that much of the receivable when it
+sees it. A full cancellation (Stornorechnung) credits what is left of every
+line and marks the original voided; a partial credit note credits chosen
+amounts of chosen lines, never more than is left of a line after earlier
+credit notes.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from decimal import Decimal
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from libs.contracts import topics
-from libs.contracts.events import InvoiceIssued, TaxSubtotal
+from libs.contracts.events import DraftLine, InvoiceIssued, InvoiceRequested, TaxSubtotal
 from libs.ids import new_id
+from libs.money import Money
 from libs.platform.outbox import write_outbox
 from services.invoice_factory.adapters.numbering import next_number
 from services.invoice_factory.adapters.tables import invoices, outbox
@@ -27,38 +31,118 @@ class CannotCancel(Exception):
     pass
 
 
-def cancel_invoice(engine: Engine, tenant_id: str, invoice_ref: str, reason: str, today: date) -> str:
-    """Issue the cancellation credit note; returns its id. Cancelling twice is refused."""
+class InvalidCredit(Exception):
+    """A credit for a line the invoice does not have, or above what is left of it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+class KeyReused(Exception):
+    pass
+
+
+def _credited_so_far(conn: Connection, tenant_id: str, original_id: str) -> dict[int, int]:
+    """Minor units already credited per line position of the original, by all its credit notes."""
+    credited: dict[int, int] = {}
+    rows = conn.execute(select(invoices.c.document).where(
+        invoices.c.tenant_id == tenant_id, invoices.c.type_code == "381",
+        invoices.c.request_id.like(f"%:{original_id}") | invoices.c.request_id.like(f"%:{original_id}:%")))
+    for (document,) in rows:
+        for position, amount in (document.get("credits") or {}).items():
+            credited[int(position)] = credited.get(int(position), 0) + amount
+    return credited
+
+
+def _credit_lines(request: InvoiceRequested, credits: dict[int, int], remaining: dict[int, int]) -> list[DraftLine]:
+    """The credit note's lines: the original line itself where all of it is credited, else one line of the amount."""
+    lines = []
+    for position, amount in sorted(credits.items()):
+        line = request.lines[position - 1]
+        if amount == line.net_minor and remaining[position] == line.net_minor:
+            lines.append(line)
+            continue
+        price = Money(abs(amount), request.currency).amount
+        lines.append(line.model_copy(update={
+            "description": f"{line.description} (Pos. {position}, anteilig)", "quantity": Decimal(1), "unit_code": "C62",
+            "unit_price": price, "net_minor": amount, "detail": line.detail}))
+    return lines
+
+
+def credit_invoice(engine: Engine, tenant_id: str, invoice_ref: str, reason: str, today: date,
+                   credits: dict[int, int] | None = None, key: str = "") -> str:
+    """Issue a credit note for `invoice_ref`; returns its id. `credits` maps line position to minor units;
+    None cancels the whole invoice (what is left of it). The same `key` returns the same credit note."""
     with engine.begin() as conn:
         stmt = select(invoices).where(invoices.c.tenant_id == tenant_id, (invoices.c.id == invoice_ref) | (invoices.c.number == invoice_ref))
-        if conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        original = conn.execute(stmt).first()
+        original = conn.execute(stmt.with_for_update() if conn.dialect.name == "postgresql" else stmt).first()
         if original is None:
             raise LookupError(invoice_ref)
+        request_id = f"cancel:{original.id}" if credits is None else f"credit:{original.id}:{key}"
+        existing = conn.execute(select(invoices.c.id, invoices.c.document).where(
+            invoices.c.tenant_id == tenant_id, invoices.c.request_id == request_id)).first()
+        if existing and credits is not None:  # a repeated partial credit; a repeated cancellation is refused below
+            if existing.document.get("credits") != {str(p): a for p, a in credits.items()}:
+                raise KeyReused(f"idempotency key {key!r} was used for another credit note of this invoice")
+            return existing.id
         if original.type_code != "380" or original.status not in ("finalized", "paid"):
-            raise CannotCancel(f"invoice {original.number or original.id} is {original.status}; only issued invoices can be cancelled")
-        snapshot = dict(original.document)
-        credit_id = new_id("inv")
-        profile = snapshot["seller_profile"]
-        number = next_number(conn, tenant_id, "381", profile.get("credit_note_prefix", "GS-"))
-        snapshot.update({"invoice_id": credit_id, "number": number, "type_code": "381", "issue_date": today.isoformat(),
-                         "due_date": today.isoformat(), "preceding_number": original.number,
-                         "preceding_issue_date": original.issue_date.isoformat(),
-                         "notes": [f"Stornierung der Rechnung {original.number} vom {original.issue_date:%d.%m.%Y}: {reason}"],
-                         "payment_terms": "Der Betrag wird Ihrem Konto gutgeschrieben."})
-        totals = compute_totals(to_domain(snapshot))
-        conn.execute(invoices.insert().values(
-            id=credit_id, tenant_id=tenant_id, request_id=f"cancel:{original.id}", customer_id=original.customer_id, number=number,
-            type_code="381", status="finalized", issue_date=today, due_date=today, period_start=original.period_start,
-            period_end=original.period_end, currency=original.currency, net_minor=totals.net.minor, tax_minor=totals.tax.minor,
-            gross_minor=totals.gross.minor, paid_minor=0, document=snapshot, problems=None, archived=False, archive_attempts=0,
-            created_at=datetime.now(timezone.utc)))
+            raise CannotCancel(f"invoice {original.number or original.id} is {original.status}; only issued invoices can be corrected")
+        request = InvoiceRequested.model_validate(original.document["request"])
+        already = _credited_so_far(conn, tenant_id, original.id)
+        remaining = {i + 1: line.net_minor - already.get(i + 1, 0) for i, line in enumerate(request.lines)}
+        full = credits is None
+        if full:
+            credits = {position: left for position, left in remaining.items() if left}
+        for position, amount in credits.items():
+            where = f"lines[{position}]"
+            if position not in remaining:
+                raise InvalidCredit(where, f"the invoice has lines 1 to {len(remaining)}")
+            if amount <= 0 or amount > remaining[position]:
+                if not full:
+                    raise InvalidCredit(where, f"credit between 0.01 and what is left of the line ({remaining[position]} minor units)")
+        if not credits:
+            raise CannotCancel(f"invoice {original.number} is fully credited already")
+        return _issue_credit_note(conn, tenant_id, original, request, _credit_lines(request, credits, remaining),
+                                  credits, reason, today, request_id, void_original=full or credits == {p: left for p, left in remaining.items() if left})
+
+
+def _issue_credit_note(conn: Connection, tenant_id: str, original, request: InvoiceRequested, lines: list[DraftLine],
+                       credits: dict[int, int], reason: str, today: date, request_id: str, void_original: bool) -> str:
+    snapshot = dict(original.document)
+    credit_id = new_id("inv")
+    profile = snapshot["seller_profile"]
+    number = next_number(conn, tenant_id, "381", profile.get("credit_note_prefix", "GS-"))
+    german = request.customer.language == "de"
+    what = ("Stornierung" if void_original else "Teilgutschrift") if german else ("Cancellation" if void_original else "Partial credit")
+    of = "der Rechnung" if german else "of invoice"
+    snapshot.update({
+        "invoice_id": credit_id, "number": number, "type_code": "381", "issue_date": today.isoformat(), "due_date": today.isoformat(),
+        "preceding_number": original.number, "preceding_issue_date": original.issue_date.isoformat(),
+        "notes": [f"{what} {of} {original.number} vom {original.issue_date:%d.%m.%Y}: {reason}" if german
+                  else f"{what} {of} {original.number} of {original.issue_date.isoformat()}: {reason}"],
+        "payment_terms": "Der Betrag wird Ihrem Konto gutgeschrieben." if german else "The amount is credited to your account.",
+        "request": request.model_copy(update={"lines": lines}).model_dump(mode="json"),
+        "credits": {str(position): amount for position, amount in credits.items()},
+    })
+    totals = compute_totals(to_domain(snapshot))
+    conn.execute(invoices.insert().values(
+        id=credit_id, tenant_id=tenant_id, request_id=request_id, billing_run_id=None, customer_id=original.customer_id,
+        number=number, type_code="381", status="finalized", issue_date=today, due_date=today, period_start=original.period_start,
+        period_end=original.period_end, currency=original.currency, net_minor=totals.net.minor, tax_minor=totals.tax.minor,
+        gross_minor=totals.gross.minor, paid_minor=0, document=snapshot, problems=None, archived=False, archive_attempts=0,
+        created_at=datetime.now(timezone.utc)))
+    if void_original:
         conn.execute(update(invoices).where(invoices.c.id == original.id).values(status="voided"))
-        write_outbox(conn, outbox, tenant_id, topics.INVOICES, original.customer_id, InvoiceIssued(
-            invoice_id=credit_id, number=number, type_code="381", customer_id=original.customer_id,
-            customer_name=snapshot["request"]["customer"]["name"], currency=original.currency, issue_date=today, due_date=today,
-            net_minor=totals.net.minor, tax_minor=totals.tax.minor, gross_minor=totals.gross.minor,
-            tax_breakdown=[TaxSubtotal(category=s.category.value, rate=s.rate, net_minor=s.basis.minor, tax_minor=s.tax.minor) for s in totals.breakdown],
-            corrects_invoice_id=original.id))
-        return credit_id
+    write_outbox(conn, outbox, tenant_id, topics.INVOICES, original.customer_id, InvoiceIssued(
+        invoice_id=credit_id, number=number, type_code="381", customer_id=original.customer_id,
+        customer_name=request.customer.name, currency=original.currency, issue_date=today, due_date=today,
+        net_minor=totals.net.minor, tax_minor=totals.tax.minor, gross_minor=totals.gross.minor,
+        tax_breakdown=[TaxSubtotal(category=s.category.value, rate=s.rate, net_minor=s.basis.minor, tax_minor=s.tax.minor) for s in totals.breakdown],
+        corrects_invoice_id=original.id))
+    return credit_id
+
+
+def cancel_invoice(engine: Engine, tenant_id: str, invoice_ref: str, reason: str, today: date) -> str:
+    """Cancel an issued invoice in full (Stornorechnung); cancelling twice is refused."""
+    return credit_invoice(engine, tenant_id, invoice_ref, reason, today)

@@ -5,21 +5,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, FastAPI, Header, Query
 from sqlalchemy import select
 from starlette.responses import Response
 
+from libs.money import Money
 from libs.platform.problems import Problem, not_found
 from libs.platform.web import make_service_app, tenant_dependency
 from services.invoice_factory.adapters.tables import invoices
 from services.invoice_factory.app.settings_store import load_profile, save_profile
 from services.invoice_factory.app.archiving import COLLECTION
-from services.invoice_factory.app.cancellation import CannotCancel, cancel_invoice
+from services.invoice_factory.app.cancellation import CannotCancel, InvalidCredit, KeyReused, cancel_invoice, credit_invoice
 from services.invoice_factory.app.documents import render_snapshot
 from services.invoice_factory.app.invoice_runs import list_runs, run_progress
 from services.invoice_factory.app.self_billing import issue_self_billing
 from services.invoice_factory.app.issuing import NotADraft, NotIssuableDraft, drafts_of_run, finalize_draft
-from services.invoice_factory.entrypoints.schemas import CancelIn, DocumentOut, InvoiceOut, InvoiceRunOut, InvoiceSettingsIn, SelfBillingIn
+from services.invoice_factory.entrypoints.schemas import CancelIn, CreditNoteIn, DocumentOut, InvoiceOut, InvoiceRunOut, InvoiceSettingsIn, SelfBillingIn
 
 
 def _out(row) -> InvoiceOut:
@@ -94,6 +95,25 @@ def build_router(c) -> APIRouter:
             raise not_found("invoice", invoice_id) from None
         except CannotCancel as exc:
             raise Problem(409, "cannot-cancel", "Invoice cannot be cancelled", str(exc)) from None
+        c.wake_archiver()
+        c.relay.wake()
+        return _out(_load(tenant_id, credit_id))
+
+    @router.post("/invoices/{invoice_id}/credit-notes", status_code=201, response_model=InvoiceOut, tags=["invoices"],
+                 summary="Credit part of an issued invoice (type 381, referencing it): chosen amounts of chosen lines")
+    def credit_note(invoice_id: str, body: CreditNoteIn, tenant_id: str = tenant,
+                    idempotency_key: str = Header(min_length=1, max_length=200)):
+        row = _load(tenant_id, invoice_id)
+        credits = {line.position: Money.from_decimal(line.amount, row.currency).minor for line in body.lines}
+        try:
+            credit_id = credit_invoice(c.engine, tenant_id, row.id, body.reason, c.clock.now().date(), credits, idempotency_key)
+        except CannotCancel as exc:
+            raise Problem(409, "cannot-credit", "Invoice cannot be credited", str(exc)) from None
+        except KeyReused as exc:
+            raise Problem(409, "idempotency-key-reused", "Idempotency key reused with another body", str(exc)) from None
+        except InvalidCredit as exc:
+            raise Problem(422, "invalid-credit", "Credit not possible", str(exc),
+                          errors=[{"field": exc.field, "message": exc.message}]) from None
         c.wake_archiver()
         c.relay.wake()
         return _out(_load(tenant_id, credit_id))

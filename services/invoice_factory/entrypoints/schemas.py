@@ -174,6 +174,24 @@ class SelfBillingIn(BaseModel):
         return self
 
 
+class CreditLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    position: int = Field(ge=1, description="the line of the original invoice, counted from 1")
+    amount: Decimal = Field(gt=0, max_digits=18, decimal_places=2, description="net amount to credit, at most what is left of the line")
+
+
+class CreditNoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500, description="printed on the credit note")
+    lines: list[CreditLineIn] = Field(min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        if len({line.position for line in self.lines}) != len(self.lines):
+            raise ValueError("each position at most once")
+        return self
+
+
 class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=500, description="printed on the credit note")

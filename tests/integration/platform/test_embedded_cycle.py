@@ -6,7 +6,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from cloudbill.embedded import DEMO_TENANT, build_platform, ensure_demo_tenant
-from tests.support.cycle import bill_new_customer, pdf_text, run_cycle, wait_for
+from tests.support.cycle import bill_new_customer, ok, pdf_text, run_cycle, wait_for
+from tests.support.pg import require
 
 
 @pytest.fixture(scope="module")
@@ -62,4 +63,36 @@ def test_cancelling_an_invoice_issues_a_referencing_credit_note_and_settles_the_
     pdf = client.get(f"/v1/invoices/{credit['id']}/pdf").content
     assert "Rechnungskorrektur" in pdf_text(pdf) and "Stornierung der Rechnung" in pdf_text(pdf) and invoice["number"] in pdf_text(pdf)
     account = wait_for(lambda: (a := client.get(f"/v1/accounts/{customer['id']}").json())["open_items"] == [] and a, "the credit to settle the invoice")
+    assert account["balance_minor"] == 0
+
+
+def test_partial_credit_notes_never_credit_more_than_is_left_and_a_cancellation_takes_the_rest(platform_client):
+    _, client = platform_client
+    customer, invoice = bill_new_customer(client, settings_done=True)  # line 1: fee 49.00, line 2: 30 calls 1.50
+    body = {"reason": "Ausfall am 3.", "lines": [{"position": 1, "amount": "10.00"}]}
+    first = client.post(f"/v1/invoices/{invoice['id']}/credit-notes", json=body, headers={"Idempotency-Key": "k1"})
+    assert first.status_code == 201, first.text
+    credit = first.json()
+    assert (credit["type_code"], credit["net_minor"], credit["tax_minor"], credit["gross_minor"]) == ("381", 1000, 190, 1190)
+    assert client.post(f"/v1/invoices/{invoice['id']}/credit-notes", json=body, headers={"Idempotency-Key": "k1"}).json()["id"] == credit["id"]
+    other = {**body, "lines": [{"position": 1, "amount": "11.00"}]}
+    reused = client.post(f"/v1/invoices/{invoice['id']}/credit-notes", json=other, headers={"Idempotency-Key": "k1"})
+    assert reused.status_code == 409
+    too_much = client.post(f"/v1/invoices/{invoice['id']}/credit-notes", json={**body, "lines": [{"position": 1, "amount": "39.01"}]},
+                           headers={"Idempotency-Key": "k2"})
+    assert too_much.status_code == 422 and too_much.json()["errors"][0]["field"] == "lines[1]"
+    no_line = client.post(f"/v1/invoices/{invoice['id']}/credit-notes", json={**body, "lines": [{"position": 9, "amount": "1.00"}]},
+                          headers={"Idempotency-Key": "k3"})
+    assert no_line.status_code == 422
+    assert client.get(f"/v1/invoices/{invoice['id']}").json()["status"] == "finalized"
+    rest = ok(client.post(f"/v1/invoices/{invoice['id']}/cancel", json={"reason": "Vertrag beendet"}), 201)
+    assert rest["net_minor"] == invoice["net_minor"] - 1000 and rest["gross_minor"] + credit["gross_minor"] == invoice["gross_minor"]
+    assert client.get(f"/v1/invoices/{invoice['id']}").json()["status"] == "voided"
+    pdf = wait_for(lambda: (r := client.get(f"/v1/invoices/{credit['id']}/pdf")).status_code == 200 and r.content, "the archive")
+    assert "Teilgutschrift der Rechnung" in pdf_text(pdf) and "10,00" in pdf_text(pdf)
+    require("CLOUDBILL_RULES_DIR")
+    from services.invoice_factory.adapters.validation import errors, validate
+
+    assert errors(validate(client.get(f"/v1/invoices/{credit['id']}/xml").content, "zugferd")) == []
+    account = wait_for(lambda: (a := client.get(f"/v1/accounts/{customer['id']}").json())["open_items"] == [] and a, "settled")
     assert account["balance_minor"] == 0
