@@ -10,13 +10,30 @@ import asyncio
 import logging
 from typing import Sequence
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, IllegalStateError, TopicAlreadyExistsError
 
 from libs.platform.bus.port import Handler, Message
 
 log = logging.getLogger(__name__)
+
+
+class _AssignmentLog(ConsumerRebalanceListener):
+    """Logs which partitions this process owns, so an operator scaling consumers sees the hand-over."""
+
+    def __init__(self, group: str) -> None:
+        self._group = group
+
+    @staticmethod
+    def _names(partitions) -> str:
+        return ",".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions))
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        log.info("partitions revoked group=%s partitions=%s", self._group, self._names(revoked))
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        log.info("partitions assigned group=%s partitions=%s", self._group, self._names(assigned))
 
 
 class KafkaBus:
@@ -51,7 +68,6 @@ class KafkaBus:
         await self._producer.start()
         for topics, group, handler, batch_size in self._subscriptions:
             consumer = AIOKafkaConsumer(
-                *topics,
                 bootstrap_servers=self._bootstrap,
                 group_id=group,
                 client_id=f"{self._client_id}-{group}",
@@ -61,6 +77,7 @@ class KafkaBus:
                 session_timeout_ms=10_000,
                 heartbeat_interval_ms=1_000,
             )
+            consumer.subscribe(topics=topics, listener=_AssignmentLog(group))
             await consumer.start()
             self._consumers.append(consumer)
             self._tasks.append(asyncio.create_task(self._consume(consumer, handler, batch_size), name=f"consume-{group}"))
@@ -118,4 +135,9 @@ class KafkaBus:
                     backoff = min(backoff * 2, 5.0)
                     continue
                 backoff = 0.2
-                await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
+                try:
+                    await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
+                except (CommitFailedError, IllegalStateError) as exc:
+                    # The partition moved to another consumer of the group while this batch ran; the new
+                    # owner gets the batch again and the inbox makes the repeat harmless.
+                    log.warning("offset commit for %s lost to a rebalance (%s); the batch will be redelivered", tp, exc)
