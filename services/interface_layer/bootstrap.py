@@ -16,13 +16,16 @@ from libs.platform.db import make_engine
 from libs.platform.migrations import prepare_schema
 from libs.platform.docstore import DocumentStore
 from libs.platform.runtime import make_bus, make_docstore
+from libs.platform.worker import Worker
 from services.interface_layer.adapters.billing_targets import HttpUsageTargets
 from services.interface_layer.adapters import tables  # noqa: F401  (registers the tables)
 from services.interface_layer.adapters.metadata import metadata
 from services.interface_layer.app.ingest_usage import IngestUsage
 from services.interface_layer.app.tenancy import Tenancy
 from services.interface_layer.entrypoints.docs import install_merged_docs
+from services.interface_layer.app.webhooks import WebhookSender
 from services.interface_layer.entrypoints.raw_consumer import GROUP, make_raw_usage_handler
+from services.interface_layer.entrypoints.webhook_consumer import GROUP as WEBHOOK_GROUP, make_webhook_handler
 from services.interface_layer.settings import EdgeSettings
 
 
@@ -47,6 +50,14 @@ class EdgeContainer:
                                   settings.future_tolerance_seconds, settings.max_event_age_days)
         self._loop: asyncio.AbstractEventLoop | None = None
         self.bus.subscribe([topics.USAGE_RAW], GROUP, make_raw_usage_handler(self.ingest, lambda: self._loop))
+        self._webhook_http = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+        self.webhooks = WebhookSender(self.engine, self.docstore, self._post_webhook, settings.webhook_retry_base_seconds)
+        self.webhook_worker = Worker("webhook-sender", self.webhooks.deliver_next, settings.webhook_poll_seconds)
+        self.bus.subscribe([topics.BILLING, topics.INVOICES, topics.PAYMENTS], WEBHOOK_GROUP,
+                           make_webhook_handler(self.engine, self.webhook_worker.wake))
+
+    def _post_webhook(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        return self._webhook_http.post(url, content=body, headers=headers).status_code
 
     def audit(self, tenant_id: str, action: str, detail: dict) -> None:
         """Append-only audit trail of every change made through the edge."""
@@ -65,10 +76,13 @@ class EdgeContainer:
         if self._owns_bus:
             await self.bus.start()
         docs_task = install_merged_docs(app, self.clients)
+        await self.webhook_worker.start()
         try:
             yield
         finally:
             docs_task.cancel()
+            await self.webhook_worker.stop()
+            self._webhook_http.close()
             if self._owns_bus:
                 await self.bus.stop()
             for client in self.clients.values():

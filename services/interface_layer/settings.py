@@ -20,3 +20,6 @@ class EdgeSettings(ServiceSettings):
     max_batch_events: int = 1000
     future_tolerance_seconds: int = 300
     max_event_age_days: int = 62
+    webhook_retry_base_seconds: float = 30.0  # first retry after this, doubling up to six hours
+    webhook_poll_seconds: float = 5.0
+    webhook_timeout_seconds: float = 10.0

@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse
 
 from libs.platform.problems import Problem
 from libs.platform.web import make_service_app
+from services.interface_layer.app import webhooks
 from services.interface_layer.app.ingest_usage import UsageIn, UsageRejected
 from services.interface_layer.app.tenancy import Tenant
 from services.interface_layer.entrypoints import schemas
@@ -57,6 +58,32 @@ def build_router(container) -> APIRouter:
             raise Problem(404, "not-found", "API key not found", f"no active key {key_id!r} in this tenant")
         container.audit(tenant.id, "api_key.revoked", {"key_id": key_id})
         return Response(status_code=204)
+
+    @router.post("/v1/webhook-endpoints", status_code=201, response_model=schemas.WebhookEndpointCreatedOut, tags=["webhooks"],
+                 summary="Register an endpoint for signed event webhooks; the signing secret is shown once")
+    def create_webhook(body: schemas.WebhookEndpointIn, tenant: Tenant = Depends(caller)):
+        endpoint = webhooks.register(container.engine, tenant.id, body.url, body.event_types)
+        container.audit(tenant.id, "webhook_endpoint.created", {"id": endpoint["id"], "url": body.url, "event_types": body.event_types})
+        return endpoint
+
+    @router.get("/v1/webhook-endpoints", response_model=list[schemas.WebhookEndpointOut], tags=["webhooks"])
+    def list_webhooks(tenant: Tenant = Depends(caller)):
+        return webhooks.endpoints(container.engine, tenant.id)
+
+    @router.delete("/v1/webhook-endpoints/{endpoint_id}", status_code=204, tags=["webhooks"],
+                   summary="Stop sending to an endpoint (pending deliveries are not sent)")
+    def delete_webhook(endpoint_id: str, tenant: Tenant = Depends(caller)):
+        if not webhooks.deactivate(container.engine, tenant.id, endpoint_id):
+            raise Problem(404, "not-found", "Webhook endpoint not found", f"no active endpoint {endpoint_id!r} in this tenant")
+        container.audit(tenant.id, "webhook_endpoint.deleted", {"id": endpoint_id})
+        return Response(status_code=204)
+
+    @router.get("/v1/webhook-endpoints/{endpoint_id}/deliveries", response_model=list[schemas.WebhookDeliveryOut], tags=["webhooks"],
+                summary="Deliveries to an endpoint, newest first, with attempts and the last error")
+    def webhook_deliveries(endpoint_id: str, tenant: Tenant = Depends(caller)):
+        if not any(e["id"] == endpoint_id for e in webhooks.endpoints(container.engine, tenant.id)):
+            raise Problem(404, "not-found", "Webhook endpoint not found", f"no active endpoint {endpoint_id!r} in this tenant")
+        return webhooks.deliveries(container.engine, tenant.id, endpoint_id)
 
     def _to_usage(e: schemas.UsageEventIn) -> UsageIn:
         return UsageIn(e.event_id, e.customer, e.metric, e.timestamp, e.properties, e.subscription)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -62,6 +62,45 @@ class TenantCreatedOut(TenantOut):
 class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
+
+
+class WebhookEndpointIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(max_length=2000, pattern=r"^https?://[^\s/]+(/\S*)?$", description="receives a signed POST per event")
+    event_types: list[str] = Field(min_length=1, max_length=20, description='event types, or ["*"] for all public ones')
+
+    @field_validator("event_types")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        from services.interface_layer.app.webhooks import PUBLIC_EVENTS
+
+        unknown = sorted(set(v) - set(PUBLIC_EVENTS) - {"*"})
+        if unknown:
+            raise ValueError(f"unknown event types {unknown}; known: {list(PUBLIC_EVENTS)}")
+        return sorted(set(v))
+
+
+class WebhookEndpointOut(BaseModel):
+    id: str
+    url: str
+    event_types: list[str]
+    created_at: datetime
+
+
+class WebhookEndpointCreatedOut(WebhookEndpointOut):
+    secret: str = Field(description="shown once: verify Cloudbill-Signature (t=..,v1=HMAC-SHA256 of 't.body') with it")
+
+
+class WebhookDeliveryOut(BaseModel):
+    id: str
+    event_id: str
+    event_type: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
 
 
 class ApiKeyCreatedOut(BaseModel):
