@@ -8,9 +8,9 @@ from libs.contracts import topics
 from libs.platform.bus.port import Bus
 from libs.platform.docstore import DocumentStore
 from libs.platform.service import ServiceContainer
-from services.payment_factory.adapters import double_entry  # noqa: F401  (registers the ledger tables)
 from services.payment_factory.adapters.metadata import metadata
-from services.payment_factory.adapters.tables import outbox
+from services.payment_factory.adapters.sql_ledger import SqlLedger
+from services.payment_factory.adapters.tables import ledger, outbox
 from services.payment_factory.entrypoints.consumers import make_handler
 from services.payment_factory.settings import PaymentSettings
 
@@ -20,6 +20,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 class PaymentContainer(ServiceContainer):
     def __init__(self, settings: PaymentSettings, bus: Bus | None = None, docstore: DocumentStore | None = None, clock=None):
         super().__init__(settings, metadata, outbox, "cloudbill-payment", MIGRATIONS, bus, docstore, clock)
+        self.ledger = SqlLedger(ledger, self.clock)
         self.bus.subscribe([topics.INVOICES], settings.kafka_group, make_handler(self))
 
 

@@ -32,7 +32,7 @@ from services.payment_factory.adapters.ledger_writes import (apply_deltas, check
 from services.payment_factory.domain.ledger import Leg, Transfer, TransferRequest, TransferStatus, account_deltas, body_hash
 from services.payment_factory.domain.ledger_accounts import Account, AccountSpec, Balance
 from services.payment_factory.domain.ledger_errors import (CurrencyMismatch, IdempotencyConflict, InvalidTransfer, NotReversible,
-                                                           TransferNotPending)
+                                                           TransferNotPending, UnknownTransfer)
 from services.payment_factory.domain.ledger_holds import ensure_pending, release, reversal_legs, settle
 from services.payment_factory.domain.ledger_statements import Statement
 
@@ -137,6 +137,13 @@ class SqlLedger:
 
     def get_transfer(self, conn: Connection, tenant_id: str, transfer_id: str) -> Transfer:
         return load_transfer(conn, self.t, tenant_id, transfer_id)
+
+    def transfer_by_key(self, conn: Connection, tenant_id: str, idempotency_key: str) -> Transfer:
+        """The transfer recorded under this key; callers that derive keys from their own ids find it again this way."""
+        row = find_by_key(conn, self.t, tenant_id, idempotency_key)
+        if row is None:
+            raise UnknownTransfer(idempotency_key)
+        return load_transfer(conn, self.t, tenant_id, row.id)
 
     # queries
 

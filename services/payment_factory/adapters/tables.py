@@ -1,10 +1,13 @@
-"""Payment factory tables besides the ledger: open items, payments, account settings."""
+"""Payment factory tables: the ledger (from `ledger_tables`), open items, payments, account settings."""
 
 from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, String, Table, UniqueConstraint
 
 from libs.platform.inbox import inbox_table
 from libs.platform.outbox import outbox_table
+from services.payment_factory.adapters.ledger_tables import ledger_tables
 from services.payment_factory.adapters.metadata import metadata
+
+ledger = ledger_tables(metadata)
 
 open_items = Table(
     "open_items", metadata,
@@ -48,4 +51,19 @@ account_settings = Table(
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
-from services.payment_factory.adapters import double_entry  # noqa: F401,E402  (ledger tables share the metadata)
+
+payment_reversals = Table(
+    "payment_reversals", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("payment_id", String(64), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),  # refund | chargeback
+    Column("idempotency_key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("transfer_id", String(64), nullable=False),
+    Column("reopened", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "idempotency_key", name="uq_payment_reversals_tenant_key"),
+)

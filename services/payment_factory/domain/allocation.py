@@ -39,3 +39,27 @@ def allocate_payment(amount_minor: int, items: list[OpenItem], referenced: set[s
             out.append(Allocation(item.invoice_id, take))
             rest -= take
     return out, rest
+
+
+def reopen_for_refund(allocations: list[Allocation], unallocated_minor: int, refunded_before: int, amount_minor: int) -> list[Allocation]:
+    """What a refund takes back from invoices the payment settled.
+
+    A refund first pays back the payment's unallocated rest (the over-payment);
+    only the part beyond it reopens invoices, the last settled first, so a
+    series of partial refunds reopens exactly what one refund of the sum would.
+    """
+    if amount_minor <= 0 or refunded_before < 0:
+        raise ValueError("a refund is positive")
+    total = unallocated_minor + sum(a.amount_minor for a in allocations)
+    if refunded_before + amount_minor > total:
+        raise ValueError("a refund may not exceed what was received")
+    start = max(refunded_before - unallocated_minor, 0)  # already taken back from invoices
+    stop = max(refunded_before + amount_minor - unallocated_minor, 0)
+    out, position = [], 0
+    for a in reversed(allocations):
+        lo, hi = position, position + a.amount_minor
+        take = max(0, min(hi, stop) - max(lo, start))
+        if take:
+            out.append(Allocation(a.invoice_id, take))
+        position = hi
+    return out

@@ -1,19 +1,41 @@
-"""REST API of the payment factory: payments received, customer accounts, the ledger."""
+"""REST API of the payment factory: payments received, refunds, chargebacks, customer accounts, wallets."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Header
+from datetime import datetime
+
+from fastapi import APIRouter, FastAPI, Header, Query
 
 from libs.money import Money
 from libs.platform.problems import Problem
 from libs.platform.web import make_service_app, tenant_dependency
+from services.payment_factory.app import wallet
 from services.payment_factory.app.accounts import account_view, save_account_settings
-from services.payment_factory.app.receivables import PaymentRefused, record_payment
+from services.payment_factory.app.payments import PaymentRefused, charge_back_payment, record_payment, refund_payment
+from services.payment_factory.domain.ledger_errors import (CurrencyMismatch, IdempotencyConflict, InsufficientFunds, InvalidTransfer,
+                                                           UnknownAccount, UnknownTransfer)
 from services.payment_factory.entrypoints import schemas as s
 
 ERRORS = {
-    PaymentRefused: lambda e: Problem(e.status, "payment-refused", "Payment refused", e.reason, errors=[{"field": e.field, "message": e.reason}]),
+    PaymentRefused: lambda e: Problem(e.status, e.slug, "Payment refused", e.reason, errors=[{"field": e.field, "message": e.reason}]),
+    InsufficientFunds: lambda e: Problem(409, "insufficient-funds", "Insufficient funds", str(e),
+                                         errors=[{"field": "amount", "message": f"{e.available} available"}]),
+    CurrencyMismatch: lambda e: Problem(422, "currency-mismatch", "Wrong currency", str(e), errors=[{"field": "currency", "message": str(e)}]),
+    IdempotencyConflict: lambda e: Problem(409, "idempotency-conflict", "Idempotency key reused", str(e),
+                                           errors=[{"field": "Idempotency-Key", "message": str(e)}]),
+    InvalidTransfer: lambda e: Problem(422, "invalid-transfer", "Invalid transfer", str(e), errors=[{"field": "amount", "message": str(e)}]),
+    UnknownAccount: lambda e: Problem(404, "not-found", "Account not found", str(e)),
+    UnknownTransfer: lambda e: Problem(404, "not-found", "Transfer not found", str(e)),
 }
+
+IdempotencyKey = Header(min_length=1, max_length=200)
+
+
+def money(amount, currency: str, field: str = "amount") -> Money:
+    try:
+        return Money.parse(str(amount), currency)
+    except ValueError as exc:
+        raise Problem(422, "validation-error", "Invalid amount", str(exc), errors=[{"field": field, "message": str(exc)}]) from None
 
 
 def build_router(c) -> APIRouter:
@@ -22,27 +44,52 @@ def build_router(c) -> APIRouter:
 
     @router.post("/payments", status_code=201, response_model=s.PaymentOut, tags=["payments"],
                  summary="Record money received (bank transfer, cash, ...) and match it to open invoices")
-    def create_payment(body: s.PaymentIn, tenant_id: str = tenant, idempotency_key: str = Header(min_length=1, max_length=200)):
-        try:
-            amount = Money.parse(str(body.amount), body.currency)
-        except ValueError as exc:
-            raise Problem(422, "validation-error", "Invalid amount", str(exc), errors=[{"field": "amount", "message": str(exc)}]) from None
-        result = record_payment(c.engine, tenant_id, idempotency_key, body.customer_id, amount, body.method, body.reference, body.invoice_ids)
+    def create_payment(body: s.PaymentIn, tenant_id: str = tenant, idempotency_key: str = IdempotencyKey):
+        amount = money(body.amount, body.currency)
+        result = record_payment(c.engine, c.ledger, tenant_id, idempotency_key, body.customer_id, amount, body.method, body.reference,
+                                body.invoice_ids)
         c.relay.wake()
         return result
 
+    @router.post("/payments/{payment_id}/refunds", status_code=201, response_model=s.ReversalOut, tags=["payments"],
+                 summary="Pay (part of) a payment back; at most what is left of it")
+    def create_refund(payment_id: str, body: s.RefundIn, tenant_id: str = tenant, idempotency_key: str = IdempotencyKey):
+        return refund_payment(c.engine, c.ledger, tenant_id, idempotency_key, payment_id, money(body.amount, body.currency), body.reason)
+
+    @router.post("/payments/{payment_id}/chargebacks", status_code=201, response_model=s.ReversalOut, tags=["payments"],
+                 summary="Record that the payment provider took a payment back (the payment's transfer is reversed)")
+    def create_chargeback(payment_id: str, body: s.ChargebackIn, tenant_id: str = tenant, idempotency_key: str = IdempotencyKey):
+        return charge_back_payment(c.engine, c.ledger, tenant_id, idempotency_key, payment_id, body.reason)
+
     @router.get("/accounts/{customer_id}", response_model=s.AccountOut, tags=["accounts"],
-                summary="The customer's account: balance, charges, money received, open items, collection settings")
-    def get_account(customer_id: str, tenant_id: str = tenant, currency: str = "EUR"):
-        view = account_view(c.engine, tenant_id, customer_id, currency)
+                summary="The customer's account: balance, charges, money received, open items, collection settings, statement")
+    def get_account(customer_id: str, tenant_id: str = tenant, currency: str = Query("EUR", pattern=r"^[A-Z]{3}$"),
+                    start: datetime | None = Query(None, alias="from", description="statement start (inclusive), ISO 8601 with zone"),
+                    end: datetime | None = Query(None, alias="to", description="statement end (exclusive)")):
+        for name, moment in (("from", start), ("to", end)):
+            if moment is not None and moment.tzinfo is None:
+                raise Problem(422, "validation-error", "Time without zone", f"{name} needs a UTC offset", errors=[{"field": name, "message": "needs a UTC offset"}])
+        if start and end and end <= start:
+            raise Problem(422, "validation-error", "Empty period", "to must be after from", errors=[{"field": "to", "message": "must be after from"}])
+        view = account_view(c.engine, c.ledger, tenant_id, customer_id, currency, start, end)
         if view is None:
             raise Problem(404, "not-found", "Account not found", f"no account for customer {customer_id!r} in this tenant")
         return view
 
     @router.put("/accounts/{customer_id}/settings", tags=["accounts"], summary="Threshold, collection schedule and payment method")
     def put_settings(customer_id: str, body: s.AccountSettingsIn, tenant_id: str = tenant) -> dict:
-        threshold = Money.from_decimal(body.threshold, body.currency)
+        threshold = money(body.threshold, body.currency, "threshold")
         return save_account_settings(c.engine, tenant_id, customer_id, threshold, body.schedule, body.payment_method)
+
+    @router.post("/accounts/{customer_id}/wallet/top-ups", status_code=201, response_model=s.WalletOut, tags=["accounts"],
+                 summary="Credit the customer's prepaid wallet with money received")
+    def wallet_top_up(customer_id: str, body: s.TopUpIn, tenant_id: str = tenant, idempotency_key: str = IdempotencyKey):
+        return wallet.top_up(c.engine, c.ledger, tenant_id, idempotency_key, customer_id, money(body.amount, body.currency), body.method)
+
+    @router.post("/accounts/{customer_id}/wallet/charges", status_code=201, response_model=s.WalletOut, tags=["accounts"],
+                 summary="Spend from the prepaid wallet; refused beyond its balance")
+    def wallet_charge(customer_id: str, body: s.WalletChargeIn, tenant_id: str = tenant, idempotency_key: str = IdempotencyKey):
+        return wallet.charge(c.engine, c.ledger, tenant_id, idempotency_key, customer_id, money(body.amount, body.currency), body.text)
 
     return router
 

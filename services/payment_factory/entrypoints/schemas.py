@@ -49,7 +49,8 @@ class OpenItemOut(BaseModel):
 class StatementLine(BaseModel):
     date: datetime
     text: str
-    amount_minor: int
+    amount_minor: int = Field(description="positive: money in or credit; negative: a charge")
+    transfer_id: str
 
 
 class AccountOut(BaseModel):
@@ -58,10 +59,15 @@ class AccountOut(BaseModel):
     balance_minor: int = Field(description="money received minus charges: negative means the customer owes")
     charges_minor: int
     received_minor: int
+    wallet_minor: int = Field(description="spendable prepaid balance in this currency")
     open_items: list[OpenItemOut]
-    threshold_minor: int
+    threshold_minor: int = Field(description="below this outstanding amount nothing is collected")
     schedule: str
     payment_method: str
+    statement_from: datetime
+    statement_to: datetime
+    opening_balance_minor: int
+    closing_balance_minor: int
     statement: list[StatementLine]
 
 
@@ -71,3 +77,44 @@ class AccountSettingsIn(BaseModel):
     schedule: Literal["monthly", "weekly", "quarterly", "on_invoice", "manual"] = "monthly"
     payment_method: Literal["bank_transfer", "sepa_direct_debit", "card", "paypal"] = "bank_transfer"
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+
+
+class AmountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: Decimal = Field(gt=0, description="in major units; at most the currency's decimals")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class RefundIn(AmountIn):
+    reason: str = Field(default="", max_length=200)
+
+
+class ChargebackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=200, description="the scheme's reason, e.g. 'fraudulent' or a card network code")
+
+
+class ReversalOut(BaseModel):
+    id: str
+    payment_id: str
+    kind: str
+    amount_minor: int
+    reason: str
+    transfer_id: str
+    reopened: list[AllocationOut]
+    created_at: datetime
+
+
+class TopUpIn(AmountIn):
+    method: Literal["bank_transfer", "sepa_direct_debit", "card", "paypal"] = "bank_transfer"
+
+
+class WalletChargeIn(AmountIn):
+    text: str = Field(default="", max_length=200)
+
+
+class WalletOut(BaseModel):
+    transfer_id: str
+    customer_id: str
+    currency: str
+    wallet_minor: int = Field(description="spendable: posted credits minus posted and held debits")

@@ -24,7 +24,7 @@ def pg_url() -> str:
 
 @pytest.fixture(scope="session")
 def ledger_metadata():
-    # a private MetaData: the service's own one still carries the older double_entry tables of the same names
+    # a private MetaData with the ledger tables alone: the contract is the ledger's, not the service's schema
     md = MetaData(naming_convention=service_metadata.naming_convention)
     ledger_tables(md)
     return md

@@ -1,15 +1,19 @@
-"""The ledger adapter, one contract on SQLite and PostgreSQL: balanced transfers, idempotency, overdraft, invariants."""
+"""The service's ledger, as the payment factory wires it (migrated schema on PostgreSQL, created tables on SQLite):
+balanced transfers, idempotency, overdraft, reversal, invariants."""
 
 import threading
 
 import pytest
 from libs.platform.db import make_engine
 from libs.platform.migrations import prepare_schema
-from services.payment_factory.adapters import tables  # noqa: F401
-from services.payment_factory.adapters.double_entry import (IdempotencyConflict, InsufficientFunds, Leg, account_entries, balance,
-                                                            invariant_violations, open_account, reverse, transfer)
 from services.payment_factory.adapters.metadata import metadata
+from services.payment_factory.adapters.sql_ledger import SqlLedger
+from services.payment_factory.adapters.tables import ledger as ledger_tables
 from services.payment_factory.bootstrap import MIGRATIONS
+from services.payment_factory.domain.ledger import Leg, TransferRequest
+from services.payment_factory.domain.ledger_accounts import AccountPurpose as P
+from services.payment_factory.domain.ledger_accounts import AccountSpec
+from services.payment_factory.domain.ledger_errors import IdempotencyConflict, InsufficientFunds
 from tests.support.pg import fresh_engine
 
 
@@ -24,50 +28,61 @@ def engine(request, tmp_path):
     eng.dispose()
 
 
-def test_transfers_balance_are_idempotent_and_reversible(engine):
+@pytest.fixture
+def books():
+    return SqlLedger(ledger_tables)
+
+
+def opened(books, conn, code, purpose):
+    return books.open_account(conn, "t", AccountSpec(code, purpose, "EUR")).id
+
+
+def test_transfers_balance_are_idempotent_and_reversible(engine, books):
     with engine.begin() as conn:
-        bank = open_account(conn, "t", "bank", "bank", "EUR")
-        recv = open_account(conn, "t", "recv", "receivable", "EUR")
-        rev = open_account(conn, "t", "rev", "revenue", "EUR")
-        vat = open_account(conn, "t", "vat", "tax_payable", "EUR")
-        first = transfer(conn, "t", "inv-1", "EUR", [Leg(recv, rev, 10000), Leg(recv, vat, 1900)])
-        assert transfer(conn, "t", "inv-1", "EUR", [Leg(recv, rev, 10000), Leg(recv, vat, 1900)]) == first
+        bank, recv = opened(books, conn, "bank", P.BANK), opened(books, conn, "recv", P.CUSTOMER_RECEIVABLE)
+        rev, vat = opened(books, conn, "rev", P.REVENUE), opened(books, conn, "vat", P.TAX_PAYABLE)
+        invoice = TransferRequest("inv-1", (Leg(recv, rev, 10000, "EUR"), Leg(recv, vat, 1900, "EUR")))
+        first = books.transfer(conn, "t", invoice)
+        again = books.transfer(conn, "t", invoice)
+        assert again.id == first.id and again.replayed
         with pytest.raises(IdempotencyConflict):
-            transfer(conn, "t", "inv-1", "EUR", [Leg(recv, rev, 1)])
-        transfer(conn, "t", "pay-1", "EUR", [Leg(bank, recv, 11900)])
-        reverse(conn, "t", first, "storno-1")
-        assert balance(conn, recv) == (11900, 23800)
-        assert [e["debit"] - e["credit"] for e in account_entries(conn, recv)] == [11900, -11900, -11900]
-        assert invariant_violations(conn, "t") == []
+            books.transfer(conn, "t", TransferRequest("inv-1", (Leg(recv, rev, 1, "EUR"),)))
+        books.transfer(conn, "t", TransferRequest("pay-1", (Leg(bank, recv, 11900, "EUR"),)))
+        books.reverse(conn, "t", first.id, "storno-1")
+        b = books.balance(conn, "t", recv)
+        assert (b.debits_posted, b.credits_posted) == (11900, 23800)
+        from datetime import datetime, timezone
+        lines = books.statement(conn, "t", recv, datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)).lines
+        assert [l.debit - l.credit for l in lines] == [11900, -11900, -11900]
+        assert books.check_invariants(conn, "t") == []
 
 
-def test_a_failing_leg_rolls_back_the_whole_transfer(engine):
+def test_a_failing_leg_rolls_back_the_whole_transfer(engine, books):
     with engine.begin() as conn:
-        wallet = open_account(conn, "t", "wallet", "wallet", "EUR", no_overdraft=True)
-        topup = open_account(conn, "t", "topup", "bank", "EUR")
-        usage = open_account(conn, "t", "usage", "revenue", "EUR")
-        transfer(conn, "t", "top", "EUR", [Leg(topup, wallet, 500)])
+        wallet, topup = opened(books, conn, "wallet", P.PREPAID_WALLET), opened(books, conn, "topup", P.BANK)
+        usage = opened(books, conn, "usage", P.REVENUE)
+        books.transfer(conn, "t", TransferRequest("top", (Leg(topup, wallet, 500, "EUR"),)))
     with pytest.raises(InsufficientFunds):
         with engine.begin() as conn:
-            transfer(conn, "t", "use", "EUR", [Leg(wallet, usage, 400), Leg(wallet, usage, 200)])
+            books.transfer(conn, "t", TransferRequest("use", (Leg(wallet, usage, 400, "EUR"), Leg(wallet, usage, 200, "EUR"))))
     with engine.connect() as conn:
-        assert balance(conn, wallet) == (0, 500) and invariant_violations(conn, "t") == []
+        b = books.balance(conn, "t", wallet)
+        assert (b.debits_posted, b.credits_posted) == (0, 500) and books.check_invariants(conn, "t") == []
 
 
-def test_concurrent_debits_never_overdraw_a_protected_wallet(engine):
+def test_concurrent_debits_never_overdraw_a_protected_wallet(engine, books):
     if engine.dialect.name != "postgresql":
         pytest.skip("concurrency is proven on the real database")
     with engine.begin() as conn:
-        wallet = open_account(conn, "t", "hot", "wallet", "EUR", no_overdraft=True)
-        topup = open_account(conn, "t", "src", "bank", "EUR")
-        sink = open_account(conn, "t", "sink", "revenue", "EUR")
-        transfer(conn, "t", "seed", "EUR", [Leg(topup, wallet, 1000)])
+        wallet, topup = opened(books, conn, "hot", P.PREPAID_WALLET), opened(books, conn, "src", P.BANK)
+        sink = opened(books, conn, "sink", P.REVENUE)
+        books.transfer(conn, "t", TransferRequest("seed", (Leg(topup, wallet, 1000, "EUR"),)))
     results: list[bool] = []
 
     def debit(i: int) -> None:
         try:
             with engine.begin() as conn:
-                transfer(conn, "t", f"d{i}", "EUR", [Leg(wallet, sink, 30)])
+                books.transfer(conn, "t", TransferRequest(f"d{i}", (Leg(wallet, sink, 30, "EUR"),)))
             results.append(True)
         except InsufficientFunds:
             results.append(False)
@@ -78,6 +93,6 @@ def test_concurrent_debits_never_overdraw_a_protected_wallet(engine):
     for t in threads:
         t.join()
     with engine.connect() as conn:
-        debits, credits = balance(conn, wallet)
-        assert results.count(True) == 1000 // 30 and debits == 990 and credits == 1000
-        assert invariant_violations(conn, "t") == []
+        b = books.balance(conn, "t", wallet)
+        assert results.count(True) == 1000 // 30 and b.debits_posted == 990 and b.credits_posted == 1000
+        assert books.check_invariants(conn, "t") == []
