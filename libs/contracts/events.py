@@ -78,6 +78,7 @@ class InvoiceRequested(Contract):
     period_start: date
     period_end: date
     lines: list[DraftLine]
+    prepaid_minor: int = 0  # gross already paid from the customer's prepaid wallet for this period
 
 
 @register
@@ -113,6 +114,7 @@ class InvoiceIssued(Contract):
     gross_minor: int
     tax_breakdown: list[TaxSubtotal]
     corrects_invoice_id: str | None = None  # a credit note (381) names the invoice it cancels or corrects
+    prepaid_minor: int = 0  # of gross_minor, already paid from the prepaid wallet during the period
 
 
 class Allocation(_Part):
@@ -147,3 +149,42 @@ class DeadLettered(Contract):
     reason: str
     detail: list[dict[str, Any]] = []
     original: str
+
+
+@register
+class UsageCharged(Contract):
+    """A prepaid subscription's usage so far in its open period costs `cumulative_minor` gross; the wallet pays the increase."""
+
+    TYPE: str = "UsageCharged.v1"
+    subscription_id: str
+    customer_id: str
+    currency: str
+    period_start: datetime  # the open period's exact start, as the billing factory keys it
+    amount_minor: int  # the increase since the last charge of this period
+    cumulative_minor: int
+
+
+@register
+class UsagePaid(Contract):
+    """The wallet paid `paid_minor` of a UsageCharged (the rest, `unpaid_minor`, stays on the receivable)."""
+
+    TYPE: str = "UsagePaid.v1"
+    subscription_id: str
+    customer_id: str
+    currency: str
+    period_start: datetime  # the open period's exact start, as the billing factory keys it
+    paid_minor: int
+    unpaid_minor: int
+
+
+@register
+class WalletBalanceAlert(Contract):
+    """A prepaid wallet fell below its low-balance threshold (`low`) or has nothing left to spend (`depleted`)."""
+
+    TYPE: str = "WalletBalanceAlert.v1"
+    customer_id: str
+    currency: str
+    level: str  # low | depleted
+    available_minor: int
+    threshold_minor: int
+    unpaid_minor: int = 0  # usage the wallet could not pay; it stays on the customer's receivable

@@ -10,7 +10,7 @@ from libs.platform.docstore import DocumentStore
 from libs.platform.service import ServiceContainer
 from services.billing_factory.adapters.metadata import metadata
 from services.billing_factory.adapters.tables import outbox
-from services.billing_factory.entrypoints.consumers import make_usage_handler, make_usage_log_handler
+from services.billing_factory.entrypoints.consumers import make_usage_handler, make_usage_log_handler, make_wallet_handler
 from services.billing_factory.settings import BillingSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -21,6 +21,7 @@ class BillingContainer(ServiceContainer):
         super().__init__(settings, metadata, outbox, "cloudbill-billing", MIGRATIONS, bus, docstore, clock)
         self.bus.subscribe([topics.USAGE], settings.kafka_group, make_usage_handler(self), settings.usage_batch_size)
         self.bus.subscribe([topics.USAGE], settings.usage_log_group, make_usage_log_handler(self.docstore), settings.usage_batch_size)
+        self.bus.subscribe([topics.PAYMENTS], f"{settings.kafka_group}-wallet", make_wallet_handler(self))
 
 
 def build(settings: BillingSettings | None = None, **overrides) -> BillingContainer:

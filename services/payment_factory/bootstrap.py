@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import distinct, select
+
 from libs.contracts import topics
 from libs.platform.bus.port import Bus
 from libs.platform.docstore import DocumentStore
 from libs.platform.service import ServiceContainer
 from services.payment_factory.adapters.metadata import metadata
 from services.payment_factory.adapters.sql_ledger import SqlLedger
-from services.payment_factory.adapters.tables import ledger, outbox
+from services.payment_factory.adapters.tables import ledger, outbox, wallet_authorizations
+from services.payment_factory.app.prepaid import expire
 from services.payment_factory.entrypoints.consumers import make_handler
 from services.payment_factory.settings import PaymentSettings
 
@@ -21,7 +24,16 @@ class PaymentContainer(ServiceContainer):
     def __init__(self, settings: PaymentSettings, bus: Bus | None = None, docstore: DocumentStore | None = None, clock=None):
         super().__init__(settings, metadata, outbox, "cloudbill-payment", MIGRATIONS, bus, docstore, clock)
         self.ledger = SqlLedger(ledger, self.clock)
-        self.bus.subscribe([topics.INVOICES], settings.kafka_group, make_handler(self))
+        self.bus.subscribe([topics.INVOICES, topics.BILLING], settings.kafka_group, make_handler(self))
+        self.add_worker("wallet-authorization-expiry", self._expire_authorizations, settings.authorization_expiry_poll_seconds)
+
+    def _expire_authorizations(self) -> bool:
+        """Release lapsed device reservations of every tenant; True while there may be more."""
+        now = self.clock.now()
+        with self.engine.connect() as conn:
+            tenants = conn.execute(select(distinct(wallet_authorizations.c.tenant_id)).where(
+                wallet_authorizations.c.status == "open", wallet_authorizations.c.expires_at <= now)).scalars().all()
+        return sum(expire(self.engine, self.ledger, tenant, now) for tenant in tenants) > 0
 
 
 def build(settings: PaymentSettings | None = None, **overrides) -> PaymentContainer:

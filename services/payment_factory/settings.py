@@ -11,3 +11,4 @@ class PaymentSettings(ServiceSettings):
     database_schema: str = "payment"
     kafka_group: str = "cloudbill-payment"
     port: int = 8003
+    authorization_expiry_poll_seconds: float = 5.0

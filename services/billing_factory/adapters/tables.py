@@ -102,5 +102,23 @@ billed_periods = Table(
     UniqueConstraint("tenant_id", "subscription_id", "period_start", name="uq_billed_sub_period"),
 )
 
+prepaid_subscriptions = Table(  # subscriptions whose usage is paid from the customer's wallet as it arrives
+    "prepaid_subscriptions", metadata,
+    _tenant(),
+    Column("subscription_id", String(64), nullable=False),
+    Column("enabled_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "subscription_id", name="uq_prepaid_subscription"),
+)
+
+prepaid_charges = Table(  # gross charged to the wallet so far, per subscription and period
+    "prepaid_charges", metadata,
+    _tenant(),
+    Column("subscription_id", String(64), nullable=False),
+    Column("period_start", DateTime(timezone=True), nullable=False),
+    Column("charged_minor", BigInteger, nullable=False),
+    Column("paid_minor", BigInteger, nullable=False, server_default="0"),  # what the wallet actually paid of it
+    UniqueConstraint("tenant_id", "subscription_id", "period_start", name="uq_prepaid_charge_period"),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

@@ -30,6 +30,7 @@ class UsageBatchResult:
     duplicates: int
     conflicts: int
     malformed: int
+    touched: frozenset[tuple[str, str]] = frozenset()  # (tenant, subscription) with usage in this batch
 
 
 def record_usage(engine: Engine, messages: list[Message]) -> UsageBatchResult:
@@ -78,4 +79,6 @@ def record_usage(engine: Engine, messages: list[Message]) -> UsageBatchResult:
         for msg, reason in bad:
             write_outbox(conn, outbox, "unknown", topics.USAGE_DEAD_LETTER, msg.key or "unknown",
                          DeadLettered(source_topic=msg.topic, reason=reason, original=msg.value.decode("utf-8", "replace")))
-    return UsageBatchResult(len(inserted), len(repeats) - conflicts, conflicts + len(bad) - malformed, malformed)
+    # a redelivered batch touches its subscriptions again, so a charge its first delivery did not finish is made now
+    touched = frozenset((r["tenant_id"], r["subscription_id"]) for r in rows)
+    return UsageBatchResult(len(inserted), len(repeats) - conflicts, conflicts + len(bad) - malformed, malformed, touched)

@@ -22,6 +22,7 @@ from services.billing_factory.adapters.tables import billed_periods, billing_run
 from services.billing_factory.app.adjustments import late_adjustments
 from services.billing_factory.app.catalog import get_plan, get_subscription
 from services.billing_factory.app.errors import Invalid
+from services.billing_factory.app.prepaid_periods import prepaid_for_period
 from services.billing_factory.app.plan_codec import billable_periods, last_day, open_period, plan_from_definition, preview_lines, rate_period
 
 
@@ -51,10 +52,10 @@ def _metric_map(conn, tenant_id: str) -> dict[str, dict]:
     return {r.code: dict(r._mapping) for r in conn.execute(select(metrics).where(metrics.c.tenant_id == tenant_id))}
 
 
-def _request(conn, tenant_id: str, row, run_id: str, request_id: str, start, end, lines: list[DraftLine]) -> None:
+def _request(conn, tenant_id: str, row, run_id: str, request_id: str, start, end, lines: list[DraftLine], prepaid_minor: int = 0) -> None:
     write_outbox(conn, outbox, tenant_id, topics.BILLING, row._mapping[customers.c.id], InvoiceRequested(
         request_id=request_id, billing_run_id=run_id, subscription_id=row._mapping[subscriptions.c.id], customer=_party(row),
-        currency=row.definition["currency"], period_start=start, period_end=end, lines=lines,
+        currency=row.definition["currency"], period_start=start, period_end=end, lines=lines, prepaid_minor=prepaid_minor,
     ), message_id=f"invreq:{tenant_id}:{request_id}")
 
 
@@ -91,7 +92,8 @@ def run_billing(engine: Engine, tenant_id: str, as_of: datetime) -> dict[str, An
                 conn.execute(update(usage_events).where(and_(
                     usage_events.c.tenant_id == tenant_id, usage_events.c.subscription_id == sub_id,
                     usage_events.c.ts >= start, usage_events.c.ts < end)).values(billed_run_id=run_id))
-                _request(conn, tenant_id, row, run_id, request_id, start.date(), last_day(min(end, ends_at) if ends_at else end), lines + adjustments)
+                _request(conn, tenant_id, row, run_id, request_id, start.date(), last_day(min(end, ends_at) if ends_at else end), lines + adjustments,
+                         prepaid_for_period(conn, tenant_id, sub_id, start))
                 adjustments = []  # late usage rides on the first new invoice
                 requested += 1
             if adjustments:  # no new period this time: the adjustment is an invoice of its own

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from libs.contracts import decode
-from libs.contracts.events import UsageAccepted
+from libs.contracts import decode, decode_batch
+from libs.contracts.events import UsageAccepted, UsagePaid
 from libs.platform.bus.port import Message
 from libs.platform.docstore import DocumentStore
 from libs.platform.faults import crash_point
+from services.billing_factory.app.prepaid import charge_usage
+from services.billing_factory.app.prepaid_periods import record_usage_paid
 from services.billing_factory.app.record_usage import record_usage
 
 USAGE_LOG = "usage_log"
@@ -22,6 +24,8 @@ def make_usage_handler(container):
         log.info("usage batch recorded: inserted=%d duplicates=%d conflicts=%d malformed=%d",
                  result.inserted, result.duplicates, result.conflicts, result.malformed)
         crash_point(container.settings.crash_at, "usage-after-db-commit")  # offsets not yet committed
+        if result.touched:
+            charge_usage(container.engine, result.touched, container.clock.now())  # prepaid wallets pay as usage arrives
         container.relay.wake()
 
     return handle
@@ -44,5 +48,15 @@ def make_usage_log_handler(docstore: DocumentStore):
                              "properties": body.properties, "payload_hash": body.payload_hash,
                              "logged_at": datetime.now(timezone.utc).isoformat(), "partition": msg.partition, "offset": msg.offset})
         docstore.insert_many_ignoring_duplicates(USAGE_LOG, docs)
+
+    return handle
+
+
+def make_wallet_handler(container):
+    """What prepaid wallets actually paid, so the period's invoice shows it as already paid."""
+    def handle(messages: list[Message]) -> None:
+        for env, body in decode_batch(messages):
+            if isinstance(body, UsagePaid):
+                record_usage_paid(container.engine, env.id, env.tenant_id, body)
 
     return handle

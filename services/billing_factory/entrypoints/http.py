@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Query
 
 from libs.platform.problems import Problem
 from libs.platform.web import make_service_app, tenant_dependency
-from services.billing_factory.app import catalog, customers, runs
+from services.billing_factory.app import catalog, customers, prepaid, runs
 from services.billing_factory.app.errors import Conflict, Invalid, NotFound
 from services.billing_factory.app.usage_targets import resolve_targets
 from services.billing_factory.entrypoints import schemas as s
@@ -77,6 +77,11 @@ def build_router(c) -> APIRouter:
                 summary="Current usage and estimated charges of the open period")
     def current_usage(subscription: str, tenant_id: str = tenant) -> dict:
         return runs.preview_subscription(eng, tenant_id, subscription, c.clock.now())
+
+    @router.put("/v1/subscriptions/{subscription}/prepaid", tags=["subscriptions"],
+                summary="Pay this subscription's usage from the customer's prepaid wallet as it arrives")
+    def make_prepaid(subscription: str, tenant_id: str = tenant) -> dict:
+        return prepaid.enable(eng, tenant_id, subscription, c.clock.now())
 
     @router.post("/v1/billing-runs", status_code=201, response_model=s.BillingRunOut, tags=["billing runs"],
                  summary="Bill every subscription period that ended by as_of; re-running bills nothing twice")

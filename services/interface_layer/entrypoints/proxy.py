@@ -18,7 +18,7 @@ OWNERS = {
     "billing-runs": "billing", "previews": "billing", "coupons": "billing", "orders": "billing", "usage-summary": "billing",
     "invoices": "invoice", "documents": "invoice", "invoice-settings": "invoice", "archive": "invoice", "credit-notes": "invoice", "invoice-runs": "invoice",
     "self-billing-statements": "invoice",
-    "payments": "payment", "accounts": "payment", "ledger": "payment", "mandates": "payment", "refunds": "payment", "wallets": "payment",
+    "payments": "payment", "accounts": "payment", "ledger": "payment", "mandates": "payment", "refunds": "payment", "wallets": "payment", "authorizations": "payment",
 }
 PUBLIC_PATHS = ("archive/blobs",)  # signed URLs carry their own authorization
 FORWARDED_HEADERS = ("content-type", "accept", "idempotency-key", "accept-language")

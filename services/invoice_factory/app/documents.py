@@ -102,6 +102,7 @@ def to_domain(snapshot: dict) -> Invoice:
         payment=PaymentMeans(PaymentMeansCode.SEPA_CREDIT_TRANSFER, seller_account=account),
         payment_terms=snapshot["payment_terms"], language=request.customer.language, preceding=preceding,
         notes=tuple(snapshot.get("notes") or ()),
+        prepaid=Money(request.prepaid_minor, request.currency) if request.prepaid_minor and type_code is DocumentType.INVOICE else None,
     )
 
 

@@ -57,11 +57,14 @@ def _finalize(conn: Connection, tenant_id: str, snapshot: dict, profile: dict, t
     """Take the number and write the InvoiceIssued event; returns the column values of the finalized invoice."""
     request = InvoiceRequested.model_validate(snapshot["request"])
     snapshot = _dated(snapshot, profile, today)
-    number = next_number(conn, tenant_id, snapshot["type_code"], profile.get(PREFIXES[snapshot["type_code"]][0], PREFIXES[snapshot["type_code"]][1]))
+    prefix_setting, default_prefix = PREFIXES[snapshot["type_code"]]
+    number = next_number(conn, tenant_id, snapshot["type_code"], profile.get(prefix_setting, default_prefix))
     snapshot["number"] = number
     totals = compute_totals(to_domain(snapshot))
     due = date.fromisoformat(snapshot["due_date"])
-    values = {"status": "finalized", "number": number, "issue_date": today, "due_date": due, "document": snapshot, "problems": None,
+    prepaid = min(request.prepaid_minor, totals.gross.minor) if snapshot["type_code"] == "380" else 0
+    values = {"status": "paid" if prepaid and prepaid >= totals.gross.minor else "finalized", "paid_minor": prepaid,
+              "number": number, "issue_date": today, "due_date": due, "document": snapshot, "problems": None,
               "net_minor": totals.net.minor, "tax_minor": totals.tax.minor, "gross_minor": totals.gross.minor,
               "email_to": request.customer.email if request.customer.email_invoices else None}
     if snapshot["type_code"] == "389":
@@ -71,6 +74,7 @@ def _finalize(conn: Connection, tenant_id: str, snapshot: dict, profile: dict, t
         customer_name=request.customer.name, currency=request.currency, issue_date=today, due_date=due,
         net_minor=totals.net.minor, tax_minor=totals.tax.minor, gross_minor=totals.gross.minor,
         tax_breakdown=[TaxSubtotal(category=s.category.value, rate=s.rate, net_minor=s.basis.minor, tax_minor=s.tax.minor) for s in totals.breakdown],
+        prepaid_minor=prepaid,
     ))
     return values
 
@@ -116,7 +120,7 @@ def create_document(conn: Connection, tenant_id: str, request: InvoiceRequested,
         conn.execute(invoices.insert().values(**row, status="draft", net_minor=totals.net.minor, tax_minor=totals.tax.minor,
                                               gross_minor=totals.gross.minor, document=snapshot, problems=None))
     else:
-        conn.execute(invoices.insert().values(**row, **_finalize(conn, tenant_id, snapshot, profile, today)))
+        conn.execute(invoices.insert().values({**row, **_finalize(conn, tenant_id, snapshot, profile, today)}))
     return invoice_id
 
 

@@ -1,6 +1,6 @@
 """Payment factory tables: the ledger (from `ledger_tables`), open items, payments, account settings."""
 
-from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, String, Table, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Index, String, Table, UniqueConstraint
 
 from libs.platform.inbox import inbox_table
 from libs.platform.outbox import outbox_table
@@ -47,6 +47,29 @@ account_settings = Table(
     Column("schedule", String(20), nullable=False),
     Column("payment_method", String(30), nullable=False),
     Column("currency", String(3), nullable=False),
+)
+
+wallet_settings = Table(
+    "wallet_settings", metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("customer_id", String(64), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("low_balance_minor", BigInteger, nullable=False),
+)
+
+wallet_authorizations = Table(  # a device's reservation on a prepaid wallet: the ledger hold plus what it was for
+    "wallet_authorizations", metadata,
+    Column("id", String(64), primary_key=True),  # the ledger hold's transfer id
+    Column("tenant_id", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("captured_minor", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False),  # open | captured | voided | expired
+    Column("reference", String(200)),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_wallet_authorizations_open", "tenant_id", "customer_id", "status"),
 )
 
 outbox = outbox_table(metadata)

@@ -52,5 +52,7 @@ def post_invoice(engine: Engine, books: SqlLedger, env: Envelope, inv: InvoiceIs
                              .values(paid_minor=open_items.c.paid_minor + settled))
         conn.execute(open_items.insert().values(
             invoice_id=inv.invoice_id, tenant_id=tenant, customer_id=inv.customer_id, number=inv.number, currency=inv.currency,
-            amount_minor=sign * inv.gross_minor, paid_minor=-settled, issue_date=inv.issue_date, due_date=inv.due_date,
+            # what the prepaid wallet already paid during the period (wallet -> receivable) counts as paid
+            amount_minor=sign * inv.gross_minor, paid_minor=-settled + (min(inv.prepaid_minor, inv.gross_minor) if sign > 0 else 0),
+            issue_date=inv.issue_date, due_date=inv.due_date,
             type_code=inv.type_code))

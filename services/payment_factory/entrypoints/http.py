@@ -15,6 +15,7 @@ from services.payment_factory.app.payments import PaymentRefused, charge_back_pa
 from services.payment_factory.domain.ledger_errors import (CurrencyMismatch, IdempotencyConflict, InsufficientFunds, InvalidTransfer,
                                                            UnknownAccount, UnknownTransfer)
 from services.payment_factory.entrypoints import schemas as s
+from services.payment_factory.entrypoints.prepaid_http import build_prepaid_router
 
 ERRORS = {
     PaymentRefused: lambda e: Problem(e.status, e.slug, "Payment refused", e.reason, errors=[{"field": e.field, "message": e.reason}]),
@@ -91,6 +92,7 @@ def build_router(c) -> APIRouter:
     def wallet_charge(customer_id: str, body: s.WalletChargeIn, tenant_id: str = tenant, idempotency_key: str = IdempotencyKey):
         return wallet.charge(c.engine, c.ledger, tenant_id, idempotency_key, customer_id, money(body.amount, body.currency), body.text)
 
+    router.include_router(build_prepaid_router(c, money))
     return router
 
 

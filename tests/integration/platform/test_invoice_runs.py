@@ -3,25 +3,14 @@ self-billing statements (type 389) for partners; in the embedded platform, whose
 
 from __future__ import annotations
 
-import pytest
 from lxml import etree
-from starlette.testclient import TestClient
 
-from cloudbill.embedded import build_platform, ensure_demo_tenant
 from tests.support.cycle import SELLER, bill_customers, ok, pdf_text, progress, wait_for
 from tests.support.pg import require
 
 
-@pytest.fixture()
-def client(tmp_path):
-    platform = build_platform(tmp_path)
-    key = ensure_demo_tenant(platform, tmp_path)
-    with TestClient(platform.app, base_url="http://testserver") as c:
-        c.headers["Authorization"] = f"Bearer {key}"
-        yield c
-
-
-def test_a_run_shows_progress_until_every_invoice_is_archived_with_consecutive_numbers(client):
+def test_a_run_shows_progress_until_every_invoice_is_archived_with_consecutive_numbers(embedded):
+    _, client = embedded
     ok(client.put("/v1/invoice-settings", json=SELLER))
     run_id = bill_customers(client, 6)
     done = wait_for(lambda: (p := progress(client, run_id)).get("stage") == "completed" and p, "the run to complete", timeout=90)
@@ -33,7 +22,8 @@ def test_a_run_shows_progress_until_every_invoice_is_archived_with_consecutive_n
     assert client.get("/v1/invoice-runs/run_unknown").status_code == 404
 
 
-def test_drafts_wait_for_review_then_a_run_is_finalized_in_order(client):
+def test_drafts_wait_for_review_then_a_run_is_finalized_in_order(embedded):
+    _, client = embedded
     ok(client.put("/v1/invoice-settings", json={**SELLER, "review_drafts": True}))
     run_id = bill_customers(client, 3)
     waiting = wait_for(lambda: (p := progress(client, run_id)).get("stage") == "awaiting_review" and p, "drafts")
@@ -62,7 +52,8 @@ def statement(statement_id: str, **partner) -> dict:
                       {"description": "Wartung Fahrzeuge", "quantity": "4", "unit_price": "25.00", "net_minor": 10000}]}
 
 
-def test_a_self_billing_statement_is_a_valid_gutschrift_issued_once(client):
+def test_a_self_billing_statement_is_a_valid_gutschrift_issued_once(embedded):
+    _, client = embedded
     require("CLOUDBILL_RULES_DIR")
     from services.invoice_factory.adapters.validation import errors, validate
 
@@ -84,7 +75,8 @@ def test_a_self_billing_statement_is_a_valid_gutschrift_issued_once(client):
     assert errors(validate(xml, "zugferd")) == []
 
 
-def test_a_statement_the_law_would_reject_is_refused_and_stores_nothing(client):
+def test_a_statement_the_law_would_reject_is_refused_and_stores_nothing(embedded):
+    _, client = embedded
     ok(client.put("/v1/invoice-settings", json=SELLER))
     no_tax_id = client.post("/v1/self-billing-statements", json=statement("s-1", vat_id=None))
     assert no_tax_id.status_code == 422 and "seller.vat_id" in {e["field"] for e in no_tax_id.json()["errors"]}

@@ -6,43 +6,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from starlette.testclient import TestClient
 
-from cloudbill.embedded import build_platform, ensure_demo_tenant
 from services.interface_layer.app.webhooks import enqueue
 from tests.support.cycle import bill_new_customer, ok, wait_for
-
-
-class Receiver:
-    """A webhook receiver that answers 500 to the first `failures` requests, then 200."""
-
-    def __init__(self, failures: int):
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.failures = failures
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                failing = len(receiver.requests) <= receiver.failures
-                self.send_response(500 if failing else 200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/cloudbill"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def accepted(self) -> list[tuple[dict[str, str], bytes]]:
-        return self.requests[self.failures:]
+from tests.support.webhooks import Receiver
 
 
 @pytest.fixture
@@ -52,19 +22,8 @@ def receiver():
     r.server.shutdown()
 
 
-@pytest.fixture
-def platform_client(tmp_path, monkeypatch):
-    monkeypatch.setenv("CLOUDBILL_EDGE_WEBHOOK_RETRY_BASE_SECONDS", "0.2")
-    monkeypatch.setenv("CLOUDBILL_EDGE_WEBHOOK_POLL_SECONDS", "0.1")
-    platform = build_platform(tmp_path)
-    key = ensure_demo_tenant(platform, tmp_path)
-    with TestClient(platform.app, base_url="http://testserver") as client:
-        client.headers["Authorization"] = f"Bearer {key}"
-        yield platform, client
-
-
-def test_events_arrive_signed_once_each_after_a_failed_attempt(platform_client, receiver):
-    platform, client = platform_client
+def test_events_arrive_signed_once_each_after_a_failed_attempt(embedded, receiver):
+    platform, client = embedded
     endpoint = ok(client.post("/v1/webhook-endpoints", json={"url": receiver.url, "event_types": ["invoice.issued", "payment.received"]}), 201)
     assert endpoint["secret"].startswith("whsec_") and "secret" not in ok(client.get("/v1/webhook-endpoints"))[0]
 
@@ -90,8 +49,8 @@ def test_events_arrive_signed_once_each_after_a_failed_attempt(platform_client, 
     assert enqueue(platform.edge.engine, [(event["tenant_id"], event["id"], "invoice.issued", event["data"])]) == 0
 
 
-def test_bad_registrations_are_refused_and_endpoints_are_tenant_scoped(platform_client, receiver):
-    platform, client = platform_client
+def test_bad_registrations_are_refused_and_endpoints_are_tenant_scoped(embedded, receiver):
+    platform, client = embedded
     assert client.post("/v1/webhook-endpoints", json={"url": receiver.url, "event_types": ["usage.recorded"]}).status_code == 422
     assert client.post("/v1/webhook-endpoints", json={"url": "ftp://example.org/x", "event_types": ["*"]}).status_code == 422
     assert client.post("/v1/webhook-endpoints", json={"url": receiver.url, "event_types": []}).status_code == 422
