@@ -100,7 +100,7 @@ def period_events(conn: Connection, tenant_id: str, sub_id: str, period: Period)
 
 
 def extras(conn: Connection, tenant_id: str, s: Subscribed, period: Period, with_orders_billed: bool = False) -> Extras:
-    """Pauses, coupons in force, credit left and unbilled orders of the period."""
+    """Pauses, coupons in force, credit left (whenever granted: it goes to the next invoice billed) and unbilled orders of the period."""
     t = tenant_id
     rows = conn.execute(select(subscription_pauses).where(subscription_pauses.c.tenant_id == t, subscription_pauses.c.subscription_id == s.id))
     pauses = tuple((a, b) for r in rows for a, b in [(utc(r.paused_at), utc(r.resumed_at) or period.end)] if b > a)
@@ -109,8 +109,8 @@ def extras(conn: Connection, tenant_id: str, s: Subscribed, period: Period, with
                          .where(subscription_coupons.c.tenant_id == t, subscription_coupons.c.subscription_id == s.id,
                                 subscription_coupons.c.applied_at < period.end).order_by(subscription_coupons.c.applied_at)).all()
     discounts = tuple(coupon_discount(dict(r._mapping), period_index(s.plan, s.started_at, s.open(utc(r.applied_at)))) for r in found)
-    left = conn.execute(select(credits).where(credits.c.tenant_id == t, credits.c.subscription_id == s.id, credits.c.remaining_minor > 0,
-                                              credits.c.created_at < period.end).order_by(credits.c.created_at)).all()
+    left = conn.execute(select(credits).where(credits.c.tenant_id == t, credits.c.subscription_id == s.id,
+                                              credits.c.remaining_minor > 0).order_by(credits.c.created_at)).all()
     credit = tuple(Credit(r.id, r.name, Money(r.remaining_minor, s.currency).amount) for r in left)
     query = select(one_time_orders).where(one_time_orders.c.tenant_id == t, one_time_orders.c.subscription_id == s.id,
                                           one_time_orders.c.ordered_at >= period.start, one_time_orders.c.ordered_at < period.end)
