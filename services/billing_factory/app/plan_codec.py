@@ -22,7 +22,7 @@ from libs.money import Rounding, to_decimal
 from services.billing_factory.app.errors import Invalid
 from services.billing_factory.domain import (
     Aggregation, Alignment, BillableMetric, Bundle, Charge, Credit, Discount, FlatFee, Graduated, Interval, InvalidField,
-    Line, OneTime, OneTimeItem, Package, ParameterInfo, Percentage, PerUnit, Period, Plan, PriceVersion, SubscriptionPeriod,
+    Line, LineKind, OneTime, OneTimeItem, Package, ParameterInfo, Percentage, PerUnit, Period, Plan, PriceVersion, SubscriptionPeriod,
     Tier, UsageEvent, Volume, next_period, period_containing, rate,
 )
 from services.billing_factory.domain.metrics import make_event
@@ -196,12 +196,25 @@ def events_for(plan: Plan, rows: Iterable[dict[str, Any]]) -> list[UsageEvent]:
             props = r.get("properties") or {}
             raw = props.get(name) if name else None
             if raw is not None and type(raw) is not Decimal:
-                try:
-                    props = {**props, name: to_decimal(raw)}
-                except (TypeError, ValueError):
-                    pass
+                value = _number(raw)
+                if value is not None:
+                    props = {**props, name: value}
             out.append(make_event(r.get("event_id", ""), code, r["timestamp"], props))
     return out
+
+
+def _number(raw: object) -> Decimal | None:
+    """A stored property as a finite Decimal, or None to leave it for rating to refuse."""
+    if type(raw) is str:
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            return None
+        return value if value.is_finite() else None
+    try:
+        return to_decimal(raw)
+    except (TypeError, ValueError):
+        return None
 
 
 def _sources(plan: Plan) -> dict[str, list[tuple[str, str | None]]]:
@@ -275,10 +288,18 @@ def draft(line: Line) -> DraftLine:
     if unit_price < 0:
         quantity, unit_price = -quantity, -unit_price
     return _draft_line({
-        "charge_code": line.charge_code, "description": line.description, "kind": line.kind.value, "quantity": _plain(quantity),
+        "charge_code": line.charge_code, "description": line.description, "kind": _KINDS[line.kind], "quantity": _plain(quantity),
         "unit_code": line.unit_code, "unit_price": unit_price, "net_minor": line.amount.minor, "tax_category": line.tax_category,
-        "tax_rate": line.tax_rate, "detail": line.info, "period_start": line.period_start.date(), "period_end": last_day(line.period_end),
+        "tax_rate": line.tax_rate, "detail": line.info, "period_start": _day(line.period_start), "period_end": last_day(line.period_end),
     })
+
+
+_KINDS = {kind: kind.value for kind in LineKind}
+
+
+@lru_cache(maxsize=4096)
+def _day(t: datetime) -> date:
+    return t.date()
 
 
 def _trusted_draft():
