@@ -109,6 +109,11 @@ CASES = [
          3190 + 60 - 2430, ["usage", "usage", "usage"],
          [{"metric": "tx", "timestamp": day(3), "properties": {"amount": "100.00"}},
           {"metric": "tx", "timestamp": day(4), "properties": {"amount": "1000.00"}}]),
+    Case("time-weighted sum opened by the last earlier value", [{"code": "s", "name": "Speicher", "model": "per_unit", "metric": "storage",
+                                                                 "unit_price": "0.001", "unit_code": "HUR"}],
+         (10 * 15 + 20 * (DAYS - 15)) * 24 // 10, ["usage"],  # GB-hours: 10 GB until the 16th, then 20 GB; 0.001 per GB-hour
+         [{"metric": "storage", "timestamp": (_start - timedelta(days=1)).isoformat(), "properties": {"gb": "10"}},
+          {"metric": "storage", "timestamp": MID, "properties": {"gb": "20"}}]),
     Case("minimum commitment true-up", [{"code": "c", "name": "Calls", "model": "per_unit", "metric": "calls", "unit_price": "0.01",
                                          "minimum_amount": "5.00"}], 500, ["usage", "minimum_true_up"], _calls(30)),
     Case("maximum per period", [{"code": "c", "name": "Calls", "model": "per_unit", "metric": "calls", "unit_price": "1.00",
@@ -137,7 +142,7 @@ def bill_every_model(client) -> None:
     sfx = uuid.uuid4().hex[:6]
     ok(client.put("/v1/invoice-settings", json=SELLER))
     for code, body in (("calls", {"aggregation": "count"}), ("gb", {"aggregation": "sum", "field": "gb"}),
-                       ("tx", {"aggregation": "sum", "field": "amount"})):
+                       ("tx", {"aggregation": "sum", "field": "amount"}), ("storage", {"aggregation": "time_weighted_sum", "field": "gb"})):
         ok(client.post("/v1/metrics", json={"code": code, "name": code, **body}), 201)
     subs = {}
     events = []

@@ -24,7 +24,7 @@ from services.billing_factory.adapters.tables import (
 from services.billing_factory.app.plan_codec import (
     Extras, billable_periods, coupon_discount, events_for, open_period, period_index, plan_from_definition, rate_period,
 )
-from services.billing_factory.domain import Credit, OneTimeItem, Period, Plan
+from services.billing_factory.domain import Aggregation, Credit, OneTimeItem, Period, Plan
 
 
 def utc(dt: datetime | None) -> datetime | None:
@@ -91,11 +91,19 @@ def load(conn: Connection, cache: PlanCache, sub: dict[str, Any]) -> Subscribed:
     return Subscribed(sub["id"], phases[0].plan.currency, started, ends_at, phases)
 
 
-def period_events(conn: Connection, tenant_id: str, sub_id: str, period: Period) -> list[dict[str, Any]]:
-    rows = conn.execute(
+def period_events(conn: Connection, tenant_id: str, s: Subscribed, period: Period) -> list[dict[str, Any]]:
+    """The period's usage rows, plus the last earlier one of each time-weighted metric: it opens the period's held value."""
+    in_sub = (usage_events.c.tenant_id == tenant_id) & (usage_events.c.subscription_id == s.id)
+    rows = list(conn.execute(
         select(usage_events.c.event_id, usage_events.c.metric_code, usage_events.c.ts, usage_events.c.properties)
-        .where(usage_events.c.tenant_id == tenant_id, usage_events.c.subscription_id == sub_id,
-               usage_events.c.ts >= period.start, usage_events.c.ts < period.end))
+        .where(in_sub, usage_events.c.ts >= period.start, usage_events.c.ts < period.end)))
+    held = {m.code.split("#", 1)[0] for phase in s.phases for m in phase.plan.metrics if m.aggregation is Aggregation.TIME_WEIGHTED_SUM}
+    for code in sorted(held):
+        opening = conn.execute(select(usage_events.c.event_id, usage_events.c.metric_code, usage_events.c.ts, usage_events.c.properties)
+                               .where(in_sub, usage_events.c.metric_code == code, usage_events.c.ts < period.start)
+                               .order_by(usage_events.c.ts.desc(), usage_events.c.event_id.desc()).limit(1)).first()
+        if opening is not None:
+            rows.append(opening)
     return [{"event_id": r.event_id, "metric": r.metric_code, "timestamp": utc(r.ts), "properties": r.properties} for r in rows]
 
 
@@ -124,7 +132,7 @@ def extras(conn: Connection, tenant_id: str, s: Subscribed, period: Period, with
 def rate_subscription_period(conn: Connection, tenant_id: str, s: Subscribed, period: Period, now: datetime,
                              extra: Extras | None = None, events: list[dict[str, Any]] | None = None) -> list[DraftLine]:
     """Every line of one period: each plan phase in it, then the subscription's coupons, credits and orders on the last."""
-    events = period_events(conn, tenant_id, s.id, period) if events is None else events
+    events = period_events(conn, tenant_id, s, period) if events is None else events
     active = [p for p in s.phases if p.started_at < period.end and (p.ends_at is None or p.ends_at > period.start)]
     extra = extras(conn, tenant_id, s, period) if extra is None else extra
     lines: list[DraftLine] = []

@@ -112,7 +112,7 @@ def preview_subscription(engine: Engine, tenant_id: str, ident: str, now: dateti
     with engine.connect() as conn:
         s = load(conn, PlanCache(conn, tenant_id), sub)
         period = s.open(now)
-        events = period_events(conn, tenant_id, s.id, period)
+        events = period_events(conn, tenant_id, s, period)
         lines = rate_subscription_period(conn, tenant_id, s, period, max(now, period.end), events=events)
     return {"subscription_id": s.id, "period_start": period.start, "period_end": period.end, "events": len(events),
             "currency": s.currency, "net_minor": sum(l.net_minor for l in lines), "lines": [l.model_dump(mode="json") for l in lines]}
