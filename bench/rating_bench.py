@@ -1,7 +1,10 @@
 """How many subscription-periods per second the rating engine prices, for a plan with 10 charges.
 
-Baseline (same run): the same number of periods where each charge only sums
-its usage quantities with Decimal, i.e. the floor any rating must pay.
+Measured is what a billing run does per period once the rows are loaded:
+stored usage rows -> domain events, `rate()` of the decoded plan, lines ->
+DraftLines (app.plan_codec.rate_period). The plan is decoded once, as a run
+does per plan. Baseline (same run): the same number of periods where each
+charge only sums its usage quantities with Decimal, the floor any rating pays.
 Run: .venv/bin/python -m bench.rating_bench
 """
 
@@ -11,7 +14,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from bench.common import save, timed
-from services.billing_factory.app.plan_codec import plan_from_definition, rate_period
+from services.billing_factory.app.plan_codec import events_for, plan_from_definition, rate_period
+from services.billing_factory.domain import Period
 
 PERIODS = 3000
 START, END = datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 12, 1, tzinfo=timezone.utc)
@@ -28,14 +32,15 @@ PLAN = {"code": "bench", "currency": "EUR", "interval": "month", "charges": [
     {"code": "c6", "name": "c6", "model": "per_unit", "metric": "m6", "unit_price": "0.01", "minimum_amount": "5.00"},
     {"code": "c7", "name": "c7", "model": "per_unit", "metric": "m7", "unit_price": "0.03", "group_by": "region"},
 ]}
-EVENTS = [{"metric": f"m{i % 8}", "timestamp": START + timedelta(minutes=i), "properties": {"q": str(i % 7 + 1), "region": "EU" if i % 3 else "US"}}
-          for i in range(40)]
+EVENTS = [{"event_id": f"e{i}", "metric": f"m{i % 8}", "timestamp": START + timedelta(minutes=i),
+           "properties": {"q": str(i % 7 + 1), "region": "EU" if i % 3 else "US"}} for i in range(40)]
+PERIOD = Period(START, END)
 
 
 def rate_all(plan) -> int:
     lines = 0
     for _ in range(PERIODS):
-        lines += len(rate_period(plan, START, END, START, None, EVENTS))
+        lines += len(rate_period(plan, PERIOD, START, None, events_for(plan, EVENTS), END))
     return lines
 
 

@@ -99,9 +99,73 @@ def plan_create(file: Path = typer.Argument(..., help="plan JSON (see openapi/bi
     _call("POST", "/v1/plans", _load(file))
 
 
+@plans.command("create-product")
+def product_create(code: str, name: str, description: Optional[str] = None):
+    _call("POST", "/v1/products", {"code": code, "name": name, "description": description})
+
+
+@plans.command("create-coupon")
+def coupon_create(code: str, name: str, percentage: Optional[str] = None, amount: Optional[str] = None,
+                  currency: Optional[str] = None, periods: Optional[int] = typer.Option(None, help="periods it applies; default: for good")):
+    _call("POST", "/v1/coupons", {"code": code, "name": name, "percentage": percentage, "amount": amount, "currency": currency,
+                                  "periods": periods})
+
+
+@plans.command("preview")
+def plan_preview(plan: str, quantity: list[str] = typer.Option([], help="metric=quantity, repeatable"),
+                 currency: Optional[str] = None, period_start: Optional[str] = None):
+    """Price a stored plan for quantities per metric; nothing is stored."""
+    quantities = dict(q.split("=", 1) for q in quantity)
+    _call("POST", "/v1/previews/plan", {"plan": plan, "quantities": quantities, "currency": currency, "period_start": period_start})
+
+
 @subs.command("create")
-def subscription_create(customer: str, plan: str, start: str = typer.Option(..., help="ISO date-time, e.g. 2026-11-01T00:00:00Z")):
-    _call("POST", "/v1/subscriptions", {"customer": customer, "plan": plan, "started_at": start})
+def subscription_create(customer: str, plan: str, start: str = typer.Option(..., help="ISO date-time, e.g. 2026-11-01T00:00:00Z"),
+                        currency: Optional[str] = typer.Option(None, help="one of the plan's currencies")):
+    _call("POST", "/v1/subscriptions", {"customer": customer, "plan": plan, "started_at": start, "currency": currency})
+
+
+@subs.command("change-plan")
+def subscription_change_plan(subscription: str, plan: str, at: Optional[str] = None):
+    _call("POST", f"/v1/subscriptions/{subscription}/change-plan", {"plan": plan, "at": at})
+
+
+@subs.command("pause")
+def subscription_pause(subscription: str, at: Optional[str] = None):
+    _call("POST", f"/v1/subscriptions/{subscription}/pause", {"at": at})
+
+
+@subs.command("resume")
+def subscription_resume(subscription: str, at: Optional[str] = None):
+    _call("POST", f"/v1/subscriptions/{subscription}/resume", {"at": at})
+
+
+@subs.command("cancel")
+def subscription_cancel(subscription: str, at: Optional[str] = None, at_period_end: bool = False):
+    _call("POST", f"/v1/subscriptions/{subscription}/cancel", {"at": at, "at_period_end": at_period_end})
+
+
+@subs.command("apply-coupon")
+def subscription_coupon(subscription: str, coupon: str, at: Optional[str] = None):
+    _call("POST", f"/v1/subscriptions/{subscription}/coupons", {"coupon": coupon, "at": at})
+
+
+@subs.command("grant-credit")
+def subscription_credit(subscription: str, amount: str, name: str = "Guthaben"):
+    _call("POST", f"/v1/subscriptions/{subscription}/credits", {"amount": amount, "name": name})
+
+
+@subs.command("order")
+def subscription_order(subscription: str, code: str, name: str, unit_price: str, quantity: str = "1",
+                       ordered_at: str = typer.Option(..., help="ISO date-time; billed with the period it falls in")):
+    _call("POST", f"/v1/subscriptions/{subscription}/orders", {"code": code, "name": name, "unit_price": unit_price, "quantity": quantity,
+                                                              "ordered_at": ordered_at})
+
+
+@subs.command("preview")
+def subscription_preview(subscription: str, at: Optional[str] = None):
+    """The upcoming invoice from the usage so far."""
+    _call("GET", f"/v1/previews/subscriptions/{subscription}" + (f"?at={at}" if at else ""))
 
 
 @usage.command("send")

@@ -60,6 +60,8 @@ subscriptions = Table(
     Column("status", String(20), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("ends_at", DateTime(timezone=True)),
+    Column("currency", String(3)),  # null: the plan's own currency
+    Column("cancel_at_period_end", Boolean, nullable=False, server_default=false()),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_subscriptions_tenant_customer", "tenant_id", "customer_id"),
 )
@@ -122,3 +124,81 @@ prepaid_charges = Table(  # gross charged to the wallet so far, per subscription
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+products = Table(
+    "products", metadata,
+    Column("id", String(64), primary_key=True), _tenant(),
+    Column("code", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", String(1000)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "code", name="uq_products_tenant_code"),
+)
+
+coupons = Table(
+    "coupons", metadata,
+    Column("id", String(64), primary_key=True), _tenant(),
+    Column("code", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("percentage", Numeric(9, 4)),
+    Column("amount", Numeric(18, 6)),
+    Column("currency", String(3)),
+    Column("periods", Integer),
+    Column("charge_codes", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "code", name="uq_coupons_tenant_code"),
+)
+
+subscription_coupons = Table(
+    "subscription_coupons", metadata,
+    _tenant(),
+    Column("subscription_id", String(64), ForeignKey("subscriptions.id"), nullable=False),
+    Column("coupon_id", String(64), ForeignKey("coupons.id"), nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "subscription_id", "coupon_id", name="uq_subscription_coupon"),
+)
+
+credits = Table(
+    "credits", metadata,
+    Column("id", String(64), primary_key=True), _tenant(),
+    Column("subscription_id", String(64), ForeignKey("subscriptions.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("granted_minor", BigInteger, nullable=False),
+    Column("remaining_minor", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_credits_tenant_subscription", "tenant_id", "subscription_id"),
+)
+
+one_time_orders = Table(
+    "one_time_orders", metadata,
+    Column("id", String(64), primary_key=True), _tenant(),
+    Column("subscription_id", String(64), ForeignKey("subscriptions.id"), nullable=False),
+    Column("code", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("quantity", Numeric(18, 6), nullable=False),
+    Column("unit_price", Numeric(18, 6), nullable=False),
+    Column("tax_category", String(3), nullable=False),
+    Column("tax_rate", Numeric(5, 2), nullable=False),
+    Column("ordered_at", DateTime(timezone=True), nullable=False),
+    Column("billed_run_id", String(64)),
+    Index("ix_orders_tenant_subscription", "tenant_id", "subscription_id"),
+)
+
+subscription_phases = Table(
+    "subscription_phases", metadata,
+    _tenant(),
+    Column("subscription_id", String(64), ForeignKey("subscriptions.id"), nullable=False),
+    Column("plan_id", String(64), ForeignKey("plans.id"), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "subscription_id", "started_at", name="uq_phase_sub_start"),
+)
+
+subscription_pauses = Table(
+    "subscription_pauses", metadata,
+    _tenant(),
+    Column("subscription_id", String(64), ForeignKey("subscriptions.id"), nullable=False),
+    Column("paused_at", DateTime(timezone=True), nullable=False),
+    Column("resumed_at", DateTime(timezone=True)),
+    UniqueConstraint("tenant_id", "subscription_id", "paused_at", name="uq_pause_sub_start"),
+)

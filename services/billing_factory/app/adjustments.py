@@ -9,7 +9,7 @@ cheaper tier or under a cap, and the adjustment says exactly that.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection, and_, func, select, update
@@ -17,11 +17,9 @@ from sqlalchemy import Connection, and_, func, select, update
 from libs.contracts.events import DraftLine
 from libs.money import Money
 from services.billing_factory.adapters.tables import billed_periods, usage_events
-from services.billing_factory.app.plan_codec import Plan, last_day, rate_period
-
-
-def _utc(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+from services.billing_factory.app.plan_codec import Extras, last_day
+from services.billing_factory.app.rating import Subscribed, extras, rate_subscription_period, utc
+from services.billing_factory.domain import Period
 
 
 def _in_period(tenant_id: str, sub_id: str, start: datetime, end: datetime):
@@ -29,20 +27,28 @@ def _in_period(tenant_id: str, sub_id: str, start: datetime, end: datetime):
                 usage_events.c.ts >= start, usage_events.c.ts < end)
 
 
-def late_adjustments(conn: Connection, tenant_id: str, sub_id: str, plan: Plan, started_at: datetime, ends_at: datetime | None,
-                     run_id: str, events_of) -> list[DraftLine]:
-    """Adjustment lines for every billed period of the subscription that received events after it was billed."""
+def late_adjustments(conn: Connection, tenant_id: str, s: Subscribed, run_id: str) -> list[DraftLine]:
+    """Adjustment lines for every billed period of the subscription that received events after it was billed.
+
+    Only the plan's charge lines are re-rated and compared; coupons, credits and orders billed with the
+    period stay as they were (they were applied once, on the original invoice).
+    """
     out: list[DraftLine] = []
+    sub_id = s.id
+    codes = {c.code for phase in s.phases for c in phase.plan.charges}
     periods = conn.execute(select(billed_periods).where(billed_periods.c.tenant_id == tenant_id, billed_periods.c.subscription_id == sub_id)
                            .order_by(billed_periods.c.period_start)).all()
     for bp in periods:
-        start, end = _utc(bp.period_start), _utc(bp.period_end)
+        start, end = utc(bp.period_start), utc(bp.period_end)
         late = conn.execute(select(func.count()).select_from(usage_events)
                             .where(_in_period(tenant_id, sub_id, start, end), usage_events.c.billed_run_id.is_(None))).scalar()
         if not late:
             continue
-        rerated = rate_period(plan, start, end, started_at, ends_at, events_of(start, end))
-        before = {(l["charge_code"], l["description"]): l for l in bp.lines}
+        period = Period(start, end)
+        plain = Extras(extras(conn, tenant_id, s, period).pauses, period_index=0)
+        rerated = [l for l in rate_subscription_period(conn, tenant_id, s, period, end, plain) if l.charge_code in codes]
+        kept = [l for l in bp.lines if l["charge_code"] not in codes]
+        before = {(l["charge_code"], l["description"]): l for l in bp.lines if l["charge_code"] in codes}
         after = {(l.charge_code, l.description): l for l in rerated}
         label = f"Nachberechnung {start:%d.%m.%Y}–{last_day(end):%d.%m.%Y}"
         for key in list(after) + [k for k in before if k not in after]:
@@ -55,11 +61,12 @@ def late_adjustments(conn: Connection, tenant_id: str, sub_id: str, plan: Plan, 
             out.append(template.model_copy(update={
                 "description": f"{label}: {template.description}", "kind": "adjustment", "net_minor": diff,
                 "quantity": quantity if quantity != 0 else Decimal(1),
-                "unit_price": template.unit_price if quantity != 0 else Money(abs(diff), plan.currency).amount,
+                "unit_price": template.unit_price if quantity != 0 else Money(abs(diff), s.currency).amount,
             }))
+        lines = [l.model_dump(mode="json") for l in rerated] + kept
         conn.execute(update(billed_periods).where(billed_periods.c.tenant_id == tenant_id, billed_periods.c.subscription_id == sub_id,
                                                   billed_periods.c.period_start == bp.period_start)
-                     .values(lines=[l.model_dump(mode="json") for l in rerated], net_minor=sum(l.net_minor for l in rerated)))
+                     .values(lines=lines, net_minor=sum(l["net_minor"] for l in lines)))
         conn.execute(update(usage_events).where(_in_period(tenant_id, sub_id, start, end), usage_events.c.billed_run_id.is_(None))
                      .values(billed_run_id=run_id))
     return out

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from sqlalchemy import Engine, select
 
 from services.billing_factory.adapters.tables import customers, metrics, plans, subscriptions, usage_events
 
 
 def resolve_targets(engine: Engine, tenant_id: str, items: list[dict]) -> list[dict]:
-    """For each {customer, metric, subscription?}: the active subscription whose plan prices that metric."""
+    """For each {customer, metric, subscription?}: the running subscription whose plan prices that metric.
+
+    Running: not ended yet. A paused subscription still takes usage (what was used was delivered), and so
+    does one cancelled for the end of its period until then.
+    """
+    running = (subscriptions.c.ends_at.is_(None)) | (subscriptions.c.ends_at > datetime.now(timezone.utc))
     conflicts = _conflicting_duplicates(engine, tenant_id, items)
     wanted_customers = {i["customer"] for i in items}
     wanted_metrics = {i["metric"] for i in items}
@@ -16,7 +23,7 @@ def resolve_targets(engine: Engine, tenant_id: str, items: list[dict]) -> list[d
         known_metrics = set(conn.execute(select(metrics.c.code).where(metrics.c.tenant_id == tenant_id, metrics.c.code.in_(wanted_metrics))).scalars())
         rows = conn.execute(
             select(customers.c.id, customers.c.external_id, subscriptions.c.id.label("sub_id"), subscriptions.c.external_id.label("sub_ext"), plans.c.definition)
-            .select_from(customers.outerjoin(subscriptions, (subscriptions.c.customer_id == customers.c.id) & (subscriptions.c.status == "active")))
+            .select_from(customers.outerjoin(subscriptions, (subscriptions.c.customer_id == customers.c.id) & running))
             .outerjoin(plans, plans.c.id == subscriptions.c.plan_id)
             .where(customers.c.tenant_id == tenant_id, customers.c.external_id.in_(wanted_customers))
         ).all()

@@ -2,8 +2,7 @@
 
 No I/O and no frameworks: frozen dataclasses, `Decimal` and `datetime`.
 `rate(plan, SubscriptionPeriod(...), usage, now)` turns one subscription
-period into invoice lines. `billing_periods` and `charge_pricing` are the
-older engine still used by `app.plan_codec`.
+period into invoice lines; the app's billing runs and previews both use it.
 """
 
 from services.billing_factory.domain.charges import (

@@ -78,3 +78,20 @@ def _trusted_constructor():
 
 
 make_line = _trusted_constructor()
+
+
+def _trusted_money():
+    """Money for a currency the plan has already checked, without re-checking it on every line."""
+    new = object.__new__
+    set_minor, set_currency = Money.minor.__set__, Money.currency.__set__
+
+    def make_money(minor: int, currency: str) -> Money:
+        money = new(Money)
+        set_minor(money, minor)
+        set_currency(money, currency)
+        return money
+
+    return make_money
+
+
+make_money = _trusted_money()

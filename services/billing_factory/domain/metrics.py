@@ -63,6 +63,26 @@ class UsageEvent:
     quantity: Decimal = _ONE
 
 
+def _trusted_event():
+    """Build UsageEvents from stored, already validated rows without the frozen __init__'s per-field setattr.
+
+    A billing run turns every stored usage row into an event; the result equals
+    `UsageEvent(...)` (a unit test checks it).
+    """
+    new = object.__new__
+    s1, s2, s3, s4, s5 = (getattr(UsageEvent, name).__set__ for name in UsageEvent.__dataclass_fields__)
+
+    def make_event(event_id: str, metric_code: str, timestamp: datetime, properties: Mapping[str, object], quantity: Decimal = _ONE) -> UsageEvent:
+        e = new(UsageEvent)
+        s1(e, event_id), s2(e, metric_code), s3(e, timestamp), s4(e, properties), s5(e, quantity)
+        return e
+
+    return make_event
+
+
+make_event = _trusted_event()
+
+
 def event_value(metric: BillableMetric, event: UsageEvent) -> Decimal | None:
     """The event's number for this metric; None when the property is absent."""
     if metric.field is None:

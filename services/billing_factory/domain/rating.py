@@ -17,7 +17,7 @@ from libs.money import Money, minor_unit_exponent
 from services.billing_factory.domain.charges import Bundle, Charge, FlatFee, OneTime
 from services.billing_factory.domain.discounts import reduction_lines
 from services.billing_factory.domain.labels import GERMAN, Labels
-from services.billing_factory.domain.lines import Line, LineKind, make_line
+from services.billing_factory.domain.lines import Line, LineKind, make_line, make_money
 from services.billing_factory.domain.metrics import UsageEvent
 from services.billing_factory.domain.periods import active_windows, prorate_minor
 from services.billing_factory.domain.plans import Plan
@@ -59,7 +59,7 @@ class Rater:
 
     def emit(self, charge: Charge, kind: LineKind, description: str, quantity: Decimal, unit_price: Decimal, minor: int,
              start: datetime, end: datetime, group_key: str | None = None, info: str | None = None) -> Line:
-        money = Money(minor, self.currency) if minor else self.zero
+        money = make_money(minor, self.currency) if minor else self.zero
         line = make_line(charge.code, kind, description, charge.product or charge.name, quantity, unit_price, money,
                          charge.tax_category, charge.tax_rate, start, end, group_key, info, charge.unit_code)
         self.lines.append(line)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from fastapi import APIRouter, FastAPI, Query
 
 from libs.platform.problems import Problem
 from libs.platform.web import make_service_app, tenant_dependency
-from services.billing_factory.app import catalog, customers, prepaid, runs
+from services.billing_factory.app import catalog, customers, prepaid, runs, subscriptions
 from services.billing_factory.app.errors import Conflict, Invalid, NotFound
 from services.billing_factory.app.usage_targets import resolve_targets
 from services.billing_factory.entrypoints import schemas as s
@@ -63,15 +63,66 @@ def build_router(c) -> APIRouter:
 
     @router.post("/v1/subscriptions", status_code=201, response_model=s.SubscriptionOut, tags=["subscriptions"])
     def create_subscription(body: s.SubscriptionIn, tenant_id: str = tenant):
-        return catalog.create_subscription(eng, tenant_id, body.customer, body.plan, body.started_at, body.external_id)
+        return catalog.create_subscription(eng, tenant_id, body.customer, body.plan, body.started_at, body.external_id, body.currency)
 
     @router.get("/v1/subscriptions/{subscription}", response_model=s.SubscriptionOut, tags=["subscriptions"])
     def get_subscription(subscription: str, tenant_id: str = tenant):
         return catalog.get_subscription(eng, tenant_id, subscription)
 
-    @router.post("/v1/subscriptions/{subscription}/cancel", response_model=s.SubscriptionOut, tags=["subscriptions"])
-    def cancel_subscription(subscription: str, tenant_id: str = tenant, at: datetime | None = None):
-        return catalog.cancel_subscription(eng, tenant_id, subscription, at or datetime.now(timezone.utc))
+    @router.post("/v1/subscriptions/{subscription}/cancel", response_model=s.SubscriptionOut, tags=["subscriptions"],
+                 summary="End now, at a given instant, or at the end of the period; the last period is prorated by day")
+    def cancel_subscription(subscription: str, body: s.CancelIn | None = None, tenant_id: str = tenant, at: datetime | None = None):
+        body = body or s.CancelIn()
+        return subscriptions.cancel(eng, tenant_id, subscription, body.at or at, body.at_period_end, c.clock.now())
+
+    @router.post("/v1/subscriptions/{subscription}/change-plan", response_model=s.SubscriptionOut, tags=["subscriptions"],
+                 summary="Switch plan from an instant on; the period it falls in is prorated by day between both plans")
+    def change_plan(subscription: str, body: s.ChangePlanIn, tenant_id: str = tenant):
+        return subscriptions.change_plan(eng, tenant_id, subscription, body.plan, body.at or c.clock.now())
+
+    @router.post("/v1/subscriptions/{subscription}/pause", response_model=s.SubscriptionOut, tags=["subscriptions"],
+                 summary="Stop recurring fees (prorated by day) until resumed; usage is still billed")
+    def pause(subscription: str, body: s.AtIn | None = None, tenant_id: str = tenant):
+        return subscriptions.pause(eng, tenant_id, subscription, (body.at if body else None) or c.clock.now())
+
+    @router.post("/v1/subscriptions/{subscription}/resume", response_model=s.SubscriptionOut, tags=["subscriptions"])
+    def resume(subscription: str, body: s.AtIn | None = None, tenant_id: str = tenant):
+        return subscriptions.resume(eng, tenant_id, subscription, (body.at if body else None) or c.clock.now())
+
+    @router.post("/v1/subscriptions/{subscription}/coupons", status_code=201, tags=["subscriptions"],
+                 summary="Apply a coupon; its periods count from the one it is applied in")
+    def apply_coupon(subscription: str, body: s.ApplyCouponIn, tenant_id: str = tenant) -> dict:
+        return subscriptions.apply_coupon(eng, tenant_id, subscription, body.coupon, body.at or c.clock.now())
+
+    @router.post("/v1/subscriptions/{subscription}/credits", status_code=201, response_model=s.CreditOut, tags=["subscriptions"],
+                 summary="Grant credit, used on the next invoices up to what is due")
+    def grant_credit(subscription: str, body: s.CreditIn, tenant_id: str = tenant):
+        return subscriptions.grant_credit(eng, tenant_id, subscription, body.name, body.amount)
+
+    @router.get("/v1/subscriptions/{subscription}/credits", response_model=list[s.CreditOut], tags=["subscriptions"])
+    def list_credits(subscription: str, tenant_id: str = tenant):
+        return subscriptions.list_credits(eng, tenant_id, subscription)
+
+    @router.post("/v1/subscriptions/{subscription}/orders", status_code=201, response_model=s.OrderOut, tags=["subscriptions"],
+                 summary="A one-time order, billed with the period it is ordered in")
+    def create_order(subscription: str, body: s.OrderIn, tenant_id: str = tenant):
+        return subscriptions.order(eng, tenant_id, subscription, body.model_dump())
+
+    @router.post("/v1/products", status_code=201, response_model=s.ProductOut, tags=["catalog"])
+    def create_product(body: s.ProductIn, tenant_id: str = tenant):
+        return catalog.create_product(eng, tenant_id, body.model_dump())
+
+    @router.get("/v1/products", response_model=list[s.ProductOut], tags=["catalog"])
+    def list_products(tenant_id: str = tenant):
+        return catalog.list_products(eng, tenant_id)
+
+    @router.post("/v1/coupons", status_code=201, response_model=s.CouponOut, tags=["catalog"])
+    def create_coupon(body: s.CouponIn, tenant_id: str = tenant):
+        return catalog.create_coupon(eng, tenant_id, body.model_dump())
+
+    @router.get("/v1/coupons", response_model=list[s.CouponOut], tags=["catalog"])
+    def list_coupons(tenant_id: str = tenant):
+        return catalog.list_coupons(eng, tenant_id)
 
     @router.get("/v1/subscriptions/{subscription}/usage", tags=["subscriptions"],
                 summary="Current usage and estimated charges of the open period")
@@ -83,6 +134,11 @@ def build_router(c) -> APIRouter:
     def make_prepaid(subscription: str, tenant_id: str = tenant) -> dict:
         return prepaid.enable(eng, tenant_id, subscription, c.clock.now())
 
+    @router.get("/v1/previews/subscriptions/{subscription}", tags=["previews"],
+                summary="The upcoming invoice: the open period's usage so far, rated exactly as a billing run at its end would")
+    def preview_subscription(subscription: str, tenant_id: str = tenant, at: datetime | None = None) -> dict:
+        return runs.preview_subscription(eng, tenant_id, subscription, at or c.clock.now())
+
     @router.post("/v1/billing-runs", status_code=201, response_model=s.BillingRunOut, tags=["billing runs"],
                  summary="Bill every subscription period that ended by as_of; re-running bills nothing twice")
     def create_run(body: s.BillingRunIn, tenant_id: str = tenant):
@@ -93,7 +149,7 @@ def build_router(c) -> APIRouter:
     @router.post("/v1/previews/plan", tags=["previews"], summary="Price a plan for given quantities; nothing is stored")
     def preview_plan(body: s.PlanPreviewIn, tenant_id: str = tenant) -> dict:
         return runs.preview_plan(eng, tenant_id, body.plan, body.definition.model_dump(mode="json") if body.definition else None,
-                                 body.quantities, body.period_start or c.clock.now())
+                                 body.quantities, body.period_start or c.clock.now(), body.currency)
 
     @router.post("/internal/usage/resolve", include_in_schema=False)
     def resolve(body: s.ResolveIn, tenant_id: str = tenant) -> dict:

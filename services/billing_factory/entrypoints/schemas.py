@@ -58,14 +58,11 @@ class TierIn(BaseModel):
     flat_fee: Decimal = Decimal(0)
 
 
-class ChargeIn(BaseModel):
+class PriceIn(BaseModel):
+    """The price fields of a charge; which ones apply depends on the charge's model."""
+
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(pattern=CODE)
-    name: str = Field(min_length=1, max_length=200, description="Shown on the invoice line")
-    model: Literal["flat_fee", "per_unit", "graduated", "volume", "package", "percentage", "one_time"]
-    metric: str | None = Field(default=None, pattern=CODE)
-    billing: Literal["in_advance", "in_arrears"] = "in_advance"
-    amount: Decimal | None = Field(default=None, description="flat_fee / one_time amount")
+    amount: Decimal | None = Field(default=None, description="flat_fee / bundle / one_time amount")
     unit_price: Decimal | None = None
     tiers: list[TierIn] | None = None
     package_size: Decimal | None = None
@@ -74,6 +71,35 @@ class ChargeIn(BaseModel):
     fixed_fee: Decimal | None = Field(default=None, description="per transaction")
     min_per_transaction: Decimal | None = None
     max_per_transaction: Decimal | None = None
+
+
+class PriceVersionIn(PriceIn):
+    """A price valid in [valid_from, valid_until); a change inside a period splits that period's lines."""
+
+    valid_from: datetime
+    valid_until: datetime | None = None
+    prices: dict[str, PriceIn] | None = Field(default=None, description="the version's price in other currencies")
+
+
+class ParameterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    property: str = Field(min_length=1, max_length=100)
+    mode: Literal["value", "sum"] = "value"
+    label: str | None = Field(default=None, max_length=100)
+
+
+class ChargeIn(PriceIn):
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=200, description="Shown on the invoice line")
+    model: Literal["flat_fee", "per_unit", "graduated", "volume", "package", "percentage", "one_time", "bundle"]
+    metric: str | None = Field(default=None, pattern=CODE)
+    product: str | None = Field(default=None, pattern=CODE, description="product code shown with the line")
+    billing: Literal["in_advance", "in_arrears"] = "in_advance"
+    quantity: Decimal | None = Field(default=None, description="one_time: how many")
+    components: list[str] | None = Field(default=None, description="bundle: what the package price includes (info lines)")
+    prices: dict[str, PriceIn] | None = Field(default=None, description="currency -> price fields in that currency")
+    versions: list[PriceVersionIn] | None = Field(default=None, description="dated prices replacing this one while valid")
+    parameter: ParameterIn | None = Field(default=None, description="info line with a property's values or sum")
     amount_field: str | None = Field(default=None, description="event property holding the transaction amount")
     free_units: Decimal = Decimal(0)
     minimum_amount: Decimal | None = Field(default=None, description="minimum commitment per period (true-up line)")
@@ -84,6 +110,16 @@ class ChargeIn(BaseModel):
     tax_category: Literal["S", "Z", "E", "AE", "K", "G", "O"] = "S"
 
 
+class DiscountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=200)
+    percentage: Decimal | None = None
+    amount: Decimal | None = None
+    periods: int | None = Field(default=None, ge=1, description="for this many periods; null: for good")
+    charge_codes: list[str] | None = Field(default=None, description="only these charges; empty: all")
+
+
 class PlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(pattern=CODE)
@@ -91,12 +127,94 @@ class PlanIn(BaseModel):
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     interval: Literal["week", "month", "quarter", "year"] = "month"
     alignment: Literal["calendar", "anniversary"] = "calendar"
+    pay_in_advance: bool = True
+    rounding: Literal["half_up", "half_even", "up", "down", "floor"] = "half_up"
     charges: list[ChargeIn] = Field(min_length=1, max_length=50)
+    discounts: list[DiscountIn] | None = None
 
 
 class PlanOut(PlanIn):
     model_config = ConfigDict(extra="ignore")
     id: str
+    currencies: list[str] = Field(description="the plan's currency and every other one all its charges are priced in")
+
+
+class ProductIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=1000)
+
+
+class ProductOut(ProductIn):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+
+
+class CouponIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=200)
+    percentage: Decimal | None = Field(default=None, ge=0, le=100)
+    amount: Decimal | None = Field(default=None, ge=0)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="required with amount")
+    periods: int | None = Field(default=None, ge=1, description="for this many periods from the one it is applied in; null: for good")
+    charge_codes: list[str] | None = None
+
+
+class CouponOut(CouponIn):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+
+
+class AtIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    at: datetime | None = Field(default=None, description="default: now")
+
+
+class CancelIn(AtIn):
+    at_period_end: bool = Field(default=False, description="end when the period running at `at` ends")
+
+
+class ChangePlanIn(AtIn):
+    plan: str = Field(pattern=EXTERNAL_ID)
+
+
+class ApplyCouponIn(AtIn):
+    coupon: str = Field(pattern=EXTERNAL_ID)
+
+
+class CreditIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(default="Guthaben", min_length=1, max_length=200)
+    amount: Decimal = Field(gt=0, description="in the subscription's currency")
+
+
+class CreditOut(BaseModel):
+    id: str
+    subscription_id: str
+    name: str
+    currency: str
+    granted_minor: int
+    remaining_minor: int
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=200)
+    quantity: Decimal = Field(default=Decimal(1), gt=0)
+    unit_price: Decimal
+    tax_category: Literal["S", "Z", "E", "AE", "K", "G", "O"] = "S"
+    tax_rate: Decimal = Decimal(19)
+    ordered_at: datetime
+
+
+class OrderOut(OrderIn):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    subscription_id: str
+    billed_run_id: str | None
 
 
 class SubscriptionIn(BaseModel):
@@ -105,6 +223,7 @@ class SubscriptionIn(BaseModel):
     plan: str = Field(pattern=EXTERNAL_ID, description="plan id or code")
     started_at: datetime
     external_id: str | None = Field(default=None, pattern=EXTERNAL_ID)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="one of the plan's currencies; default the customer's")
 
 
 class SubscriptionOut(BaseModel):
@@ -115,6 +234,8 @@ class SubscriptionOut(BaseModel):
     status: str
     started_at: datetime
     ends_at: datetime | None
+    currency: str
+    cancel_at_period_end: bool = False
 
 
 class BillingRunIn(BaseModel):
@@ -147,3 +268,4 @@ class PlanPreviewIn(BaseModel):
     definition: PlanIn | None = Field(default=None, description="or an unsaved plan to try out")
     quantities: dict[str, Decimal] = Field(default_factory=dict, description="metric code -> quantity for the whole period")
     period_start: datetime | None = Field(default=None, description="default: the current calendar period")
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="one of the plan's currencies; default its own")

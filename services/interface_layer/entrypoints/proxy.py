@@ -15,10 +15,11 @@ from libs.platform.web import INTERNAL_TOKEN_HEADER, TENANT_HEADER
 
 OWNERS = {
     "customers": "billing", "metrics": "billing", "plans": "billing", "subscriptions": "billing",
-    "billing-runs": "billing", "previews": "billing", "coupons": "billing", "orders": "billing", "usage-summary": "billing",
-    "invoices": "invoice", "documents": "invoice", "invoice-settings": "invoice", "archive": "invoice", "credit-notes": "invoice", "invoice-runs": "invoice",
-    "self-billing-statements": "invoice",
-    "payments": "payment", "accounts": "payment", "ledger": "payment", "mandates": "payment", "refunds": "payment", "wallets": "payment", "authorizations": "payment",
+    "billing-runs": "billing", "previews": "billing", "coupons": "billing", "orders": "billing", "products": "billing", "usage-summary": "billing",
+    "invoices": "invoice", "documents": "invoice", "invoice-settings": "invoice", "archive": "invoice", "credit-notes": "invoice",
+    "invoice-runs": "invoice", "self-billing-statements": "invoice",
+    "payments": "payment", "accounts": "payment", "ledger": "payment", "mandates": "payment", "refunds": "payment", "wallets": "payment",
+    "authorizations": "payment",
 }
 PUBLIC_PATHS = ("archive/blobs",)  # signed URLs carry their own authorization
 FORWARDED_HEADERS = ("content-type", "accept", "idempotency-key", "accept-language")
