@@ -21,9 +21,14 @@ TOKEN = "internal-test-token"
 H = {"X-Cloudbill-Internal-Token": TOKEN, "X-Cloudbill-Tenant": T}
 
 
+@pytest.fixture
+def svc_settings():
+    return {}
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-def svc(request, tmp_path):
-    common = {"data_dir": tmp_path, "internal_token": TOKEN}
+def svc(request, tmp_path, svc_settings):
+    common = {"data_dir": tmp_path, "internal_token": TOKEN, **svc_settings}
     schema = None
     if request.param == "postgres":
         schema = f"pay_api_{uuid.uuid4().hex[:8]}"
