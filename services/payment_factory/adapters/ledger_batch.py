@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 
 from libs.clock import Clock
 from libs.ids import new_id
+from services.payment_factory.adapters.ledger_bulk import insert_entries_bulk, insert_transfers_bulk
 from services.payment_factory.adapters.ledger_rows import balance_of, flags_of, utc
 from services.payment_factory.adapters.ledger_tables import LedgerTables
 from services.payment_factory.adapters.ledger_writes import apply_deltas_at_once, insert_transfers, lock_accounts
@@ -88,9 +89,14 @@ def transfer_batch(conn: Connection, t: LedgerTables, clock: Clock, tenant_id: s
                                    "account_id": aid, "currency": leg.currency, "amount": leg.amount_minor, "phase": "posted",
                                    "created_at": now})
     if transfer_rows:
-        if insert_transfers(conn, t, transfer_rows) != len(transfer_rows):
+        postgres = conn.dialect.name == "postgresql"
+        inserted = insert_transfers_bulk(conn, t, transfer_rows) if postgres else insert_transfers(conn, t, transfer_rows)
+        if inserted != len(transfer_rows):
             raise BatchRetry()
-        conn.execute(t.entries.insert(), entry_rows)
+        if postgres:
+            insert_entries_bulk(conn, t, entry_rows)
+        else:
+            conn.execute(t.entries.insert(), entry_rows)
         apply_deltas_at_once(conn, t, total)
     return results
 
