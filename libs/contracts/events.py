@@ -141,6 +141,19 @@ class InvoicePaid(Contract):
 
 
 @register
+class AccountOverdue(Contract):
+    """A customer's account reached a dunning level: other services may remind, restrict or suspend."""
+
+    TYPE: str = "AccountOverdue.v1"
+    customer_id: str
+    currency: str
+    level: int  # 1 reminder, 2 second reminder, 3 final notice
+    outstanding_minor: int  # open items past due, fees included
+    oldest_due_date: date
+    invoice_ids: list[str]
+
+
+@register
 class DeadLettered(Contract):
     """A message that could not be accepted, with the reason; the original bytes kept for repair."""
 

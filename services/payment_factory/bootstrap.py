@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from sqlalchemy import distinct, select
 
 from libs.contracts import topics
@@ -11,7 +12,13 @@ from libs.platform.bus.port import Bus
 from libs.platform.docstore import DocumentStore
 from libs.platform.service import ServiceContainer
 from services.payment_factory.adapters.metadata import metadata
+from services.payment_factory.adapters.paypal_webhooks import PayPalWebhooks
+from services.payment_factory.adapters.sepa_files import Creditor
 from services.payment_factory.adapters.sql_ledger import SqlLedger
+from services.payment_factory.adapters.stripe_provider import StripeProvider
+from services.payment_factory.app.collection import SepaConfig
+from services.payment_factory.domain.dunning import DunningPolicy
+from services.payment_factory.domain.psp import PaymentProvider
 from services.payment_factory.adapters.tables import ledger, outbox, wallet_authorizations
 from services.payment_factory.app.prepaid import expire
 from services.payment_factory.entrypoints.consumers import make_handler
@@ -20,10 +27,31 @@ from services.payment_factory.settings import PaymentSettings
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def fetch_paypal_cert(url: str) -> bytes:
+    """PayPal's signing certificate (the verifier has checked the URL is PayPal's own https host)."""
+    response = httpx.get(url, timeout=10, follow_redirects=False)
+    response.raise_for_status()
+    return response.content
+
+
 class PaymentContainer(ServiceContainer):
     def __init__(self, settings: PaymentSettings, bus: Bus | None = None, docstore: DocumentStore | None = None, clock=None):
         super().__init__(settings, metadata, outbox, "cloudbill-payment", MIGRATIONS, bus, docstore, clock)
         self.ledger = SqlLedger(ledger, self.clock)
+        self.dunning = DunningPolicy()
+        creditor = None
+        if settings.sepa_creditor_iban and settings.sepa_creditor_id:
+            creditor = Creditor(settings.sepa_creditor_name or "cloudbill", settings.sepa_creditor_iban, settings.sepa_creditor_bic,
+                                settings.sepa_creditor_id)
+        self.sepa = SepaConfig(creditor, settings.sepa_prenotification_days)
+        self.providers: dict[str, PaymentProvider] = {}
+        self.webhook_verifiers: dict = {}
+        if settings.stripe_api_key and settings.stripe_webhook_secret:
+            stripe = StripeProvider(settings.stripe_api_key, settings.stripe_webhook_secret, settings.stripe_api_base)
+            self.providers["card"] = stripe
+            self.webhook_verifiers["stripe"] = stripe
+        if settings.paypal_webhook_id:
+            self.webhook_verifiers["paypal"] = PayPalWebhooks(settings.paypal_webhook_id, fetch_paypal_cert)
         self.bus.subscribe([topics.INVOICES, topics.BILLING], settings.kafka_group, make_handler(self))
         self.add_worker("wallet-authorization-expiry", self._expire_authorizations, settings.authorization_expiry_poll_seconds)
 

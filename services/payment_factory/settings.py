@@ -12,3 +12,15 @@ class PaymentSettings(ServiceSettings):
     kafka_group: str = "cloudbill-payment"
     port: int = 8003
     authorization_expiry_poll_seconds: float = 5.0
+
+    # SEPA: our creditor account for direct debits (pain.008) and the account refunds and payouts leave from (pain.001)
+    sepa_creditor_name: str | None = None
+    sepa_creditor_iban: str | None = None
+    sepa_creditor_bic: str | None = None
+    sepa_creditor_id: str | None = None
+    sepa_prenotification_days: int = 14
+    # Stripe (api_base points at stripe-mock in tests) and PayPal webhook verification
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    paypal_webhook_id: str | None = None

@@ -1,6 +1,6 @@
 """Payment factory tables: the ledger (from `ledger_tables`), open items, payments, account settings."""
 
-from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Index, String, Table, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, DateTime, Index, Integer, String, Table, Text, UniqueConstraint
 
 from libs.platform.inbox import inbox_table
 from libs.platform.outbox import outbox_table
@@ -89,4 +89,85 @@ payment_reversals = Table(
     Column("reopened", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("tenant_id", "idempotency_key", name="uq_payment_reversals_tenant_key"),
+)
+
+sepa_mandates = Table(
+    "sepa_mandates", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False, index=True),
+    Column("reference", String(35), nullable=False),
+    Column("creditor_id", String(35), nullable=False),
+    Column("scheme", String(4), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("signed_on", Date, nullable=False),
+    Column("debtor_name", String(70), nullable=False),
+    Column("iban", String(34), nullable=False),
+    Column("bic", String(11), nullable=False),
+    Column("last_used_on", Date),
+    Column("revoked", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "reference", name="uq_sepa_mandates_tenant_reference"),
+)
+
+collections = Table(
+    "collections", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("run_id", String(64), nullable=False, index=True),
+    Column("customer_id", String(64), nullable=False, index=True),
+    Column("method", String(30), nullable=False),
+    Column("mandate_id", String(64)),
+    Column("sequence_type", String(4)),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),  # submitted | paid | returned | retry_scheduled | failed
+    Column("end_to_end_id", String(35), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("next_attempt_on", Date),
+    Column("payment_id", String(64)),
+    Column("return_code", String(8)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "end_to_end_id", name="uq_collections_tenant_e2e"),
+)
+
+collection_runs = Table(
+    "collection_runs", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("run_on", Date, nullable=False),
+    Column("trigger", String(10), nullable=False),  # schedule | manual
+    Column("collections", Integer, nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("pain008", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "idempotency_key", name="uq_collection_runs_tenant_key"),
+)
+
+dunning_notices = Table(
+    "dunning_notices", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False, index=True),
+    Column("invoice_id", String(64), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("fee_minor", BigInteger, nullable=False),
+    Column("outstanding_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "invoice_id", "level", name="uq_dunning_notices_invoice_level"),
+)
+
+webhook_events = Table(
+    "webhook_events", metadata,
+    Column("provider", String(20), primary_key=True),
+    Column("event_id", String(200), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("raw_type", String(100), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("outcome", String(200), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
 )

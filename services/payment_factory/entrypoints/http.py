@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, FastAPI, Header, Query
+from fastapi import APIRouter, FastAPI, Header, Query, Request
 
 from libs.money import Money
 from libs.platform.problems import Problem
 from libs.platform.web import make_service_app, tenant_dependency
-from services.payment_factory.app import wallet
+from services.payment_factory.app import mandates, statements, wallet, webhooks
+from services.payment_factory.app.collection import CollectionRefused, run_collection
+from services.payment_factory.app.dunning import run_dunning
+from services.payment_factory.app.mandates import MandateRefused
+from services.payment_factory.domain.psp import WebhookRejected
+from services.payment_factory.domain.sepa import SepaError
 from services.payment_factory.app.accounts import account_view, save_account_settings
 from services.payment_factory.app.payments import PaymentRefused, charge_back_payment, record_payment, refund_payment
 from services.payment_factory.domain.ledger_errors import (CurrencyMismatch, IdempotencyConflict, InsufficientFunds, InvalidTransfer,
@@ -27,7 +32,14 @@ ERRORS = {
     InvalidTransfer: lambda e: Problem(422, "invalid-transfer", "Invalid transfer", str(e), errors=[{"field": "amount", "message": str(e)}]),
     UnknownAccount: lambda e: Problem(404, "not-found", "Account not found", str(e)),
     UnknownTransfer: lambda e: Problem(404, "not-found", "Transfer not found", str(e)),
+    MandateRefused: lambda e: Problem(e.status, e.slug, "Mandate refused", e.reason, errors=[{"field": e.field, "message": e.reason}]),
+    CollectionRefused: lambda e: Problem(e.status, e.slug, "Collection refused", e.reason, errors=[{"field": e.field, "message": e.reason}]),
+    SepaError: lambda e: Problem(422, "sepa-invalid", "Invalid SEPA data", e.message, errors=[{"field": e.field, "message": e.message}]),
+    WebhookRejected: lambda e: Problem(400, "webhook-rejected", "Webhook rejected", e.reason,
+                                       errors=[{"field": "signature", "message": e.reason}]),
 }
+
+MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 
 IdempotencyKey = Header(min_length=1, max_length=200)
 
@@ -92,11 +104,62 @@ def build_router(c) -> APIRouter:
     def wallet_charge(customer_id: str, body: s.WalletChargeIn, tenant_id: str = tenant, idempotency_key: str = IdempotencyKey):
         return wallet.charge(c.engine, c.ledger, tenant_id, idempotency_key, customer_id, money(body.amount, body.currency), body.text)
 
+    @router.post("/mandates", status_code=201, response_model=s.MandateOut, tags=["sepa"],
+                 summary="Record a signed SEPA direct-debit mandate (IBAN, BIC and creditor id are checked)")
+    def create_mandate(body: s.MandateIn, tenant_id: str = tenant):
+        return mandates.create_mandate(c.engine, c.clock, tenant_id, body.customer_id, body.reference, body.creditor_id, body.scheme,
+                                       body.kind, body.signed_on, body.debtor_name, body.iban, body.bic)
+
+    @router.post("/payments/collection-runs", status_code=201, response_model=s.CollectionRunOut, tags=["collection"],
+                 summary="Collect what is owed now (manual run): thresholds, schedules' retries and mandates respected")
+    def collection_run(body: s.CollectionRunIn, tenant_id: str = tenant, idempotency_key: str = IdempotencyKey):
+        today = body.run_on or c.clock.now().date()
+        return run_collection(c.engine, c.ledger, c.providers, c.sepa, tenant_id, idempotency_key, today, True,
+                              body.customer_ids or None, body.mandate_id)
+
+    @router.post("/payments/dunning-runs", status_code=201, response_model=s.DunningRunOut, tags=["collection"],
+                 summary="Send the reminders overdue items have reached, charge their fees, announce overdue accounts")
+    def dunning_run(body: s.DunningRunIn, tenant_id: str = tenant):
+        result = run_dunning(c.engine, c.ledger, tenant_id, body.run_on or c.clock.now().date(), c.dunning)
+        c.relay.wake()
+        return result
+
+    @router.post("/payments/bank-statements", response_model=s.StatementImportOut, tags=["sepa"],
+                 summary="Import a camt.053 or camt.054 statement: match money received, reverse returned debits")
+    async def bank_statement(request: Request, tenant_id: str = tenant):
+        body = await request.body()
+        if not body or len(body) > MAX_STATEMENT_BYTES:
+            raise Problem(422, "validation-error", "No statement", "send the camt XML as the request body (at most 20 MB)",
+                          errors=[{"field": "body", "message": "camt.053/054 XML expected"}])
+        result = statements.import_statement(c.engine, c.ledger, tenant_id, body, c.dunning)
+        c.relay.wake()
+        return result
+
     router.include_router(build_prepaid_router(c, money))
     return router
 
 
+def build_webhook_router(c) -> APIRouter:
+    """Provider webhooks: authenticated by the provider's signature, not by our tenant headers."""
+    router = APIRouter(prefix="/v1")
+
+    @router.post("/payments/webhooks/{provider}/{tenant_id}", response_model=s.WebhookOut, tags=["webhooks"],
+                 summary="Receive a provider's event (Stripe, PayPal); verified, recorded once, then applied")
+    async def receive_webhook(provider: str, tenant_id: str, request: Request):
+        verifier = c.webhook_verifiers.get(provider)
+        if verifier is None:
+            raise Problem(404, "not-found", "Unknown provider", f"no webhooks configured for {provider!r}")
+        body = await request.body()
+        result = webhooks.receive(c.engine, c.ledger, verifier, tenant_id, body, dict(request.headers))
+        c.relay.wake()
+        return result
+
+    return router
+
+
 def create_app(container) -> FastAPI:
-    return make_service_app(container, "cloudbill payment factory",
-                            "Double-entry ledger, customer accounts, payments and collection.",
-                            build_router(container), mapping=ERRORS)
+    app = make_service_app(container, "cloudbill payment factory",
+                           "Double-entry ledger, customer accounts, payments, SEPA, card and wallet providers, collection and dunning.",
+                           build_router(container), mapping=ERRORS)
+    app.include_router(build_webhook_router(container))
+    return app

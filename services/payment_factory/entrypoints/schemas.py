@@ -118,3 +118,109 @@ class WalletOut(BaseModel):
     customer_id: str
     currency: str
     wallet_minor: int = Field(description="spendable: posted credits minus posted and held debits")
+
+
+class MandateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer_id: str = Field(min_length=1, max_length=64)
+    reference: str = Field(min_length=1, max_length=35, description="the mandate reference (UMR) printed on the signed mandate")
+    creditor_id: str = Field(min_length=8, max_length=35, description="SEPA creditor identifier, e.g. DE98ZZZ09999999999")
+    scheme: Literal["CORE", "B2B"] = "CORE"
+    kind: Literal["recurring", "one_off"] = "recurring"
+    signed_on: date
+    debtor_name: str = Field(min_length=1, max_length=70)
+    iban: str = Field(min_length=15, max_length=42)
+    bic: str | None = Field(default=None, max_length=11, description="derived from the IBAN when omitted")
+
+
+class MandateOut(BaseModel):
+    id: str
+    customer_id: str
+    reference: str
+    creditor_id: str
+    scheme: str
+    kind: str
+    signed_on: date
+    debtor_name: str
+    iban: str
+    bic: str
+    last_used_on: date | None
+    revoked: bool
+
+
+class CollectionRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    run_on: date | None = Field(default=None, description="defaults to today (UTC)")
+    customer_ids: list[str] = Field(default_factory=list, max_length=1000)
+    mandate_id: str | None = Field(default=None, description="collect through this mandate (one customer only)")
+
+
+class CollectionOut(BaseModel):
+    id: str
+    customer_id: str
+    method: str
+    mandate_id: str | None
+    sequence_type: str | None
+    currency: str
+    amount_minor: int
+    status: str
+    end_to_end_id: str
+    attempt: int
+    due_on: date
+    payment_id: str | None
+
+
+class CollectionRunOut(BaseModel):
+    id: str
+    run_on: date
+    trigger: str
+    total_minor: int
+    pain008: str | None = Field(description="the SEPA direct-debit file for the bank, validated against pain.008.001.02")
+    collections: list[CollectionOut]
+
+
+class DunningRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    run_on: date | None = None
+
+
+class DunningNoticeOut(BaseModel):
+    customer_id: str
+    invoice_id: str
+    number: str
+    level: int
+    name: str
+    fee_minor: int
+    outstanding_minor: int
+    currency: str
+
+
+class DunningRunOut(BaseModel):
+    run_on: date
+    notices: list[DunningNoticeOut]
+
+
+class StatementEntryOut(BaseModel):
+    reference: str
+    amount_minor: int
+    currency: str
+    outcome: str
+    payment_id: str | None = None
+    customer_id: str | None = None
+    return_code: str | None = None
+    retry_on: date | None = None
+    remittance: str | None = None
+
+
+class StatementImportOut(BaseModel):
+    entries: int
+    matched: int
+    returns: int
+    unmatched: int
+    results: list[StatementEntryOut]
+
+
+class WebhookOut(BaseModel):
+    event_id: str
+    duplicate: bool
+    outcome: str
