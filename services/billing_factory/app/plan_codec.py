@@ -191,15 +191,21 @@ def events_for(plan: Plan, rows: Iterable[dict[str, Any]]) -> list[UsageEvent]:
     """
     by_source = _sources(plan)
     out = []
+    append, number, new_event = out.append, _number, make_event
     for r in rows:
-        for code, name in by_source.get(r["metric"], ()):
-            props = r.get("properties") or {}
+        targets = by_source.get(r["metric"])
+        if not targets:
+            continue
+        props = r.get("properties") or {}
+        event_id, ts = r.get("event_id", ""), r["timestamp"]
+        for code, name in targets:
             raw = props.get(name) if name else None
             if raw is not None and type(raw) is not Decimal:
-                value = _number(raw)
+                value = number(raw)
                 if value is not None:
-                    props = {**props, name: value}
-            out.append(make_event(r.get("event_id", ""), code, r["timestamp"], props))
+                    props = dict(props)
+                    props[name] = value
+            append(new_event(event_id, code, ts, props))
     return out
 
 

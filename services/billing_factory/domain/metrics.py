@@ -123,8 +123,11 @@ def aggregate(metric: BillableMetric, events: Sequence[UsageEvent], start: datet
         else:
             result = max(values, default=_ZERO)
     if metric.decimals is not None:
-        result = result.quantize(Decimal(1).scaleb(-metric.decimals), rounding=ROUND_HALF_UP)
+        result = result.quantize(_QUANTUM[metric.decimals], rounding=ROUND_HALF_UP)
     return result
+
+
+_QUANTUM = tuple(Decimal(1).scaleb(-places) for places in range(13))  # decimals are validated to 0..12
 
 
 def _time_weighted(metric: BillableMetric, events: Sequence[UsageEvent], start: datetime, end: datetime) -> Decimal:
