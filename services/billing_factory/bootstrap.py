@@ -10,6 +10,7 @@ from libs.platform.docstore import DocumentStore
 from libs.platform.service import ServiceContainer
 from services.billing_factory.adapters.metadata import metadata
 from services.billing_factory.adapters.tables import outbox
+from services.billing_factory.app.runs import advance_run, next_running
 from services.billing_factory.entrypoints.consumers import make_usage_handler, make_usage_log_handler, make_wallet_handler
 from services.billing_factory.settings import BillingSettings
 
@@ -22,6 +23,16 @@ class BillingContainer(ServiceContainer):
         self.bus.subscribe([topics.USAGE], settings.kafka_group, make_usage_handler(self), settings.usage_batch_size)
         self.bus.subscribe([topics.USAGE], settings.usage_log_group, make_usage_log_handler(self.docstore), settings.usage_batch_size)
         self.bus.subscribe([topics.PAYMENTS], f"{settings.kafka_group}-wallet", make_wallet_handler(self))
+        self.run_worker = self.add_worker("billing-runs", self._advance_runs, settings.billing_run_poll_seconds)
+
+    def _advance_runs(self) -> bool:
+        """Bill the next chunk of the oldest unfinished run (also one a crash interrupted)."""
+        running = next_running(self.engine)
+        if running is None:
+            return False
+        advance_run(self.engine, *running, self.settings.billing_run_chunk)
+        self.relay.wake()
+        return True
 
 
 def build(settings: BillingSettings | None = None, **overrides) -> BillingContainer:

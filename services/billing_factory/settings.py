@@ -13,6 +13,9 @@ class BillingSettings(ServiceSettings):
     usage_log_group: str = "cloudbill-usage-log"
     port: int = 8001
     usage_batch_size: int = 2000
+    billing_run_chunk: int = 200  # subscriptions per transaction of a billing run
+    billing_run_sync_chunks: int = 1  # chunks billed inside the request; a larger run answers 202 and continues in the worker
+    billing_run_poll_seconds: float = 2.0
 
     def required_servers(self) -> list[str]:
         return ["database_url", "kafka_bootstrap", "mongo_url"]

@@ -85,9 +85,13 @@ billing_runs = Table(
     "billing_runs", metadata,
     Column("id", String(64), primary_key=True), _tenant(),
     Column("as_of", DateTime(timezone=True), nullable=False),
-    Column("status", String(20), nullable=False),
+    Column("status", String(20), nullable=False),  # running | completed
     Column("invoices_requested", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("subscriptions_total", Integer, nullable=False, server_default="0"),
+    Column("subscriptions_done", Integer, nullable=False, server_default="0"),
+    Column("cursor", String(64)),  # the last subscription id a committed chunk has billed
+    Column("completed_at", DateTime(timezone=True)),
 )
 
 billed_periods = Table(

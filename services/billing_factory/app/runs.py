@@ -2,8 +2,11 @@
 
 Each (subscription, period) is billed once: a unique row in billed_periods is
 inserted in the same transaction as the InvoiceRequested event, so re-running
-a billing run, or two runs at once, bill nothing twice. A preview computes
-the same lines without storing anything.
+a billing run, or two runs at once, bill nothing twice. A run bills its
+subscriptions in chunks, each one transaction that also moves the run's
+cursor: a run of 10,000 subscriptions shows its progress, and one cut short
+by a crash is picked up where its last chunk ended by the run worker. A
+preview computes the same lines without storing anything.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Engine, and_, func, select, update
 
 from libs.contracts import topics
 from libs.contracts.events import BillingRunCompleted, DraftLine, InvoiceRequested, PartySnapshot
@@ -23,7 +26,7 @@ from services.billing_factory.adapters.tables import (
 )
 from services.billing_factory.app.adjustments import late_adjustments
 from services.billing_factory.app.catalog import get_plan, get_subscription
-from services.billing_factory.app.errors import Invalid
+from services.billing_factory.app.errors import Invalid, NotFound
 from services.billing_factory.app.plan_codec import Extras, last_day, open_period, plan_from_definition, preview_lines
 from services.billing_factory.app.rating import PlanCache, period_events, extras, load, rate_subscription_period, utc
 from services.billing_factory.app.prepaid_periods import prepaid_for_period
@@ -46,52 +49,126 @@ def _request(conn, tenant_id: str, row, currency: str, run_id: str, request_id: 
     ), message_id=f"invreq:{tenant_id}:{request_id}")
 
 
-def run_billing(engine: Engine, tenant_id: str, as_of: datetime) -> dict[str, Any]:
+CHUNK = 200  # subscriptions billed per transaction: a crash loses at most one chunk's work, which is then redone
+
+
+def start_run(engine: Engine, tenant_id: str, as_of: datetime, now: datetime) -> dict[str, Any]:
+    """Record a run over every subscription started by `as_of`; chunks are billed by `advance_run`."""
     run_id = new_id("run")
-    requested = 0
     with engine.begin() as conn:
-        cache = PlanCache(conn, tenant_id)
-        rows = conn.execute(
-            select(subscriptions, customers).join(customers, customers.c.id == subscriptions.c.customer_id)
-            .where(subscriptions.c.tenant_id == tenant_id, subscriptions.c.started_at <= as_of)
-        ).all()
-        billed = {(r.subscription_id, utc(r.period_start)) for r in conn.execute(
-            select(billed_periods.c.subscription_id, billed_periods.c.period_start).where(billed_periods.c.tenant_id == tenant_id))}
-        for row in rows:
-            sub = {c.name: row._mapping[c] for c in subscriptions.c}
-            s = load(conn, cache, sub)
-            adjustments = late_adjustments(conn, tenant_id, s, run_id)
-            for period in s.billable(as_of):
-                if (s.id, period.start) in billed:
-                    continue
-                extra = extras(conn, tenant_id, s, period)
-                lines = rate_subscription_period(conn, tenant_id, s, period, as_of, extra)
-                request_id = f"{s.id}:{period.start.isoformat()}"
-                inserted = insert_ignoring_duplicates(conn, billed_periods, [{
-                    "tenant_id": tenant_id, "subscription_id": s.id, "period_start": period.start, "period_end": period.end,
-                    "billing_run_id": run_id, "request_id": request_id, "currency": s.currency,
-                    "net_minor": sum(line.net_minor for line in lines), "lines": [l.model_dump(mode="json") for l in lines],
-                }], ["tenant_id", "subscription_id", "period_start"])
-                if not inserted:
-                    continue  # a concurrent run billed it
-                conn.execute(update(usage_events).where(and_(
-                    usage_events.c.tenant_id == tenant_id, usage_events.c.subscription_id == s.id,
-                    usage_events.c.ts >= period.start, usage_events.c.ts < period.end)).values(billed_run_id=run_id))
-                consume(conn, tenant_id, s.id, run_id, extra, lines)
-                last = min(period.end, s.ends_at) if s.ends_at else period.end
-                _request(conn, tenant_id, row, s.currency, run_id, request_id, max(period.start, s.started_at).date(), last_day(last),
-                         lines + adjustments, prepaid_for_period(conn, tenant_id, s.id, period.start))
-                adjustments = []  # late usage rides on the first new invoice
-                requested += 1
-            if adjustments:  # no new period this time: the adjustment is an invoice of its own
-                first = min(l.period_start for l in adjustments)
-                last_date = max(l.period_end for l in adjustments)
-                _request(conn, tenant_id, row, s.currency, run_id, f"{s.id}:adjustment:{run_id}", first, last_date, adjustments)
-                requested += 1
-        conn.execute(billing_runs.insert().values(id=run_id, tenant_id=tenant_id, as_of=as_of, status="completed",
-                                                  invoices_requested=requested, created_at=datetime.now(timezone.utc)))
-        write_outbox(conn, outbox, tenant_id, topics.BILLING, run_id, BillingRunCompleted(billing_run_id=run_id, as_of=as_of, invoices_requested=requested))
-    return {"id": run_id, "as_of": as_of, "status": "completed", "invoices_requested": requested}
+        total = conn.execute(select(func.count()).select_from(subscriptions).where(
+            subscriptions.c.tenant_id == tenant_id, subscriptions.c.started_at <= as_of)).scalar_one()
+        conn.execute(billing_runs.insert().values(id=run_id, tenant_id=tenant_id, as_of=as_of, status="running", invoices_requested=0,
+                                                  created_at=now, subscriptions_total=total, subscriptions_done=0, cursor=None))
+    return get_run(engine, tenant_id, run_id)
+
+
+def get_run(engine: Engine, tenant_id: str, run_id: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.execute(select(billing_runs).where(billing_runs.c.tenant_id == tenant_id, billing_runs.c.id == run_id)).first()
+    if row is None:
+        raise NotFound("billing run", run_id)
+    return _run_out(row)
+
+
+def list_runs(engine: Engine, tenant_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(billing_runs).where(billing_runs.c.tenant_id == tenant_id)
+                            .order_by(billing_runs.c.created_at.desc()).limit(limit)).all()
+    return [_run_out(r) for r in rows]
+
+
+def _run_out(row) -> dict[str, Any]:
+    return {"id": row.id, "as_of": utc(row.as_of), "status": row.status, "invoices_requested": row.invoices_requested,
+            "subscriptions_total": row.subscriptions_total, "subscriptions_done": row.subscriptions_done,
+            "completed_at": utc(row.completed_at) if row.completed_at else None}
+
+
+def next_running(engine: Engine) -> tuple[str, str] | None:
+    """(tenant, run id) of the oldest unfinished run, e.g. one a crash interrupted."""
+    with engine.connect() as conn:
+        row = conn.execute(select(billing_runs.c.tenant_id, billing_runs.c.id).where(billing_runs.c.status == "running")
+                           .order_by(billing_runs.c.created_at).limit(1)).first()
+    return (row.tenant_id, row.id) if row else None
+
+
+def advance_run(engine: Engine, tenant_id: str, run_id: str, chunk: int | None = None) -> bool:
+    """Bill the next chunk of subscriptions in one transaction; True while the run has more to do."""
+    with engine.begin() as conn:
+        stmt = select(billing_runs).where(billing_runs.c.tenant_id == tenant_id, billing_runs.c.id == run_id)
+        run = conn.execute(stmt.with_for_update() if conn.dialect.name == "postgresql" else stmt).first()
+        if run is None or run.status != "running":
+            return False  # another worker finished it
+        as_of = utc(run.as_of)
+        query = (select(subscriptions, customers).join(customers, customers.c.id == subscriptions.c.customer_id)
+                 .where(subscriptions.c.tenant_id == tenant_id, subscriptions.c.started_at <= as_of)
+                 .order_by(subscriptions.c.id))
+        chunk = chunk or CHUNK
+        rows = conn.execute((query.where(subscriptions.c.id > run.cursor) if run.cursor else query).limit(chunk)).all()
+        requested = _bill(conn, tenant_id, run_id, as_of, rows)
+        done = len(rows) < chunk
+        values = {"cursor": rows[-1]._mapping[subscriptions.c.id] if rows else run.cursor,
+                  "subscriptions_done": run.subscriptions_done + len(rows), "invoices_requested": run.invoices_requested + requested}
+        if done:
+            values.update(status="completed", completed_at=datetime.now(timezone.utc))
+            write_outbox(conn, outbox, tenant_id, topics.BILLING, run_id, BillingRunCompleted(
+                billing_run_id=run_id, as_of=as_of, invoices_requested=values["invoices_requested"]))
+        conn.execute(update(billing_runs).where(billing_runs.c.id == run_id).values(**values))
+        return not done
+
+
+def _bill(conn, tenant_id: str, run_id: str, as_of: datetime, rows) -> int:
+    """Bill every ended, unbilled period of these subscriptions; returns how many invoices were requested."""
+    requested = 0
+    cache = PlanCache(conn, tenant_id)
+    ids = [row._mapping[subscriptions.c.id] for row in rows]
+    billed = {(r.subscription_id, utc(r.period_start)) for r in conn.execute(
+        select(billed_periods.c.subscription_id, billed_periods.c.period_start).where(
+            billed_periods.c.tenant_id == tenant_id, billed_periods.c.subscription_id.in_(ids)))} if ids else set()
+    for row in rows:
+        sub = {c.name: row._mapping[c] for c in subscriptions.c}
+        s = load(conn, cache, sub)
+        adjustments = late_adjustments(conn, tenant_id, s, run_id)
+        for period in s.billable(as_of):
+            if (s.id, period.start) in billed:
+                continue
+            extra = extras(conn, tenant_id, s, period)
+            lines = rate_subscription_period(conn, tenant_id, s, period, as_of, extra)
+            request_id = f"{s.id}:{period.start.isoformat()}"
+            inserted = insert_ignoring_duplicates(conn, billed_periods, [{
+                "tenant_id": tenant_id, "subscription_id": s.id, "period_start": period.start, "period_end": period.end,
+                "billing_run_id": run_id, "request_id": request_id, "currency": s.currency,
+                "net_minor": sum(line.net_minor for line in lines), "lines": [l.model_dump(mode="json") for l in lines],
+            }], ["tenant_id", "subscription_id", "period_start"])
+            if not inserted:
+                continue  # a concurrent run billed it
+            conn.execute(update(usage_events).where(and_(
+                usage_events.c.tenant_id == tenant_id, usage_events.c.subscription_id == s.id,
+                usage_events.c.ts >= period.start, usage_events.c.ts < period.end)).values(billed_run_id=run_id))
+            consume(conn, tenant_id, s.id, run_id, extra, lines)
+            last = min(period.end, s.ends_at) if s.ends_at else period.end
+            _request(conn, tenant_id, row, s.currency, run_id, request_id, max(period.start, s.started_at).date(), last_day(last),
+                     lines + adjustments, prepaid_for_period(conn, tenant_id, s.id, period.start))
+            adjustments = []  # late usage rides on the first new invoice
+            requested += 1
+        if adjustments:  # no new period this time: the adjustment is an invoice of its own
+            first = min(l.period_start for l in adjustments)
+            last_date = max(l.period_end for l in adjustments)
+            _request(conn, tenant_id, row, s.currency, run_id, f"{s.id}:adjustment:{run_id}", first, last_date, adjustments)
+            requested += 1
+    return requested
+
+
+def run_billing(engine: Engine, tenant_id: str, as_of: datetime, now: datetime | None = None, chunks_now: int | None = None,
+                chunk: int | None = None) -> dict[str, Any]:
+    """Start a run and bill up to `chunks_now` chunks at once (all when None); the rest is left to the run worker."""
+    run = start_run(engine, tenant_id, as_of, now or datetime.now(timezone.utc))
+    chunks = 0
+    while advance_run(engine, tenant_id, run["id"], chunk):
+        chunks += 1
+        if chunks_now is not None and chunks >= chunks_now:
+            break
+    return get_run(engine, tenant_id, run["id"])
 
 
 def consume(conn, tenant_id: str, sub_id: str, run_id: str, extra: Extras, lines: list[DraftLine]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, FastAPI, Query, Response
 
 from libs.platform.problems import Problem
 from libs.platform.web import make_service_app, tenant_dependency
@@ -140,11 +140,25 @@ def build_router(c) -> APIRouter:
         return runs.preview_subscription(eng, tenant_id, subscription, at or c.clock.now())
 
     @router.post("/v1/billing-runs", status_code=201, response_model=s.BillingRunOut, tags=["billing runs"],
+                 responses={202: {"model": s.BillingRunOut, "description": "started; the run worker bills the rest (GET it for progress)"}},
                  summary="Bill every subscription period that ended by as_of; re-running bills nothing twice")
-    def create_run(body: s.BillingRunIn, tenant_id: str = tenant):
-        result = runs.run_billing(eng, tenant_id, body.as_of or c.clock.now())
+    def create_run(body: s.BillingRunIn, response: Response, tenant_id: str = tenant):
+        result = runs.run_billing(eng, tenant_id, body.as_of or c.clock.now(), c.clock.now(), c.settings.billing_run_sync_chunks,
+                                  c.settings.billing_run_chunk)
+        if result["status"] != "completed":
+            response.status_code = 202
+            c.run_worker.wake()
         c.relay.wake()
         return result
+
+    @router.get("/v1/billing-runs", response_model=list[s.BillingRunOut], tags=["billing runs"], summary="The latest billing runs")
+    def list_runs(tenant_id: str = tenant):
+        return runs.list_runs(eng, tenant_id)
+
+    @router.get("/v1/billing-runs/{run_id}", response_model=s.BillingRunOut, tags=["billing runs"],
+                summary="A run's progress: subscriptions billed of all, invoices requested, status")
+    def get_run(run_id: str, tenant_id: str = tenant):
+        return runs.get_run(eng, tenant_id, run_id)
 
     @router.post("/v1/previews/plan", tags=["previews"], summary="Price a plan for given quantities; nothing is stored")
     def preview_plan(body: s.PlanPreviewIn, tenant_id: str = tenant) -> dict:

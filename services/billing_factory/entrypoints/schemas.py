@@ -246,8 +246,11 @@ class BillingRunIn(BaseModel):
 class BillingRunOut(BaseModel):
     id: str
     as_of: datetime
-    status: str
+    status: Literal["running", "completed"]
     invoices_requested: int
+    subscriptions_total: int = 0
+    subscriptions_done: int = 0
+    completed_at: datetime | None = None
 
 
 class ResolveItem(BaseModel):

@@ -10,8 +10,8 @@ marking it, the stored file wins: a document is never stored twice.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import date, datetime, timezone
-from concurrent.futures import Executor
 from typing import Callable
 
 from sqlalchemy import Engine, select, update
@@ -39,6 +39,7 @@ class Archiver:
         self._years = retention_years
         self._map = pool.map if pool is not None else map
         self._batch = batch if pool is not None else 1
+        self._io = ThreadPoolExecutor(max(2, min(self._batch, 8)), thread_name_prefix="archive-upload")
         docstore.ensure_unique_index(COLLECTION, ["tenant_id", "number", "kind"])
 
     def archive_next(self) -> bool:
@@ -53,20 +54,24 @@ class Archiver:
             if not rows:
                 return False
             rendered = list(self._map(self._render, [row.document for row in rows]))
-            for row, documents in zip(rows, rendered):
-                if failure is None:
-                    try:
-                        stored = self._store(row, *documents)
-                    except BlobStoreUnavailable as exc:
-                        log.warning("archive unavailable for %s: %s", row.number, exc)
-                        failure = exc  # count the attempt (committed below), then let the worker back off
-                    else:
-                        conn.execute(update(invoices).where(invoices.c.id == row.id).values(archived=True, **stored))
-                        continue
+            # the uploads of a batch are I/O: they go out together instead of one after another
+            outcomes = list(self._io.map(self._try_store, rows, rendered))
+            for row, (stored, error) in zip(rows, outcomes):
+                if stored is not None:
+                    conn.execute(update(invoices).where(invoices.c.id == row.id).values(archived=True, **stored))
+                    continue
+                log.warning("archive unavailable for %s: %s", row.number, error)
+                failure = failure or error  # count the attempt (committed below), then let the worker back off
                 conn.execute(update(invoices).where(invoices.c.id == row.id).values(archive_attempts=invoices.c.archive_attempts + 1))
         if failure is not None:
             raise failure
         return True
+
+    def _try_store(self, row, documents: tuple[bytes, bytes, str]) -> tuple[dict | None, BlobStoreUnavailable | None]:
+        try:
+            return self._store(row, *documents), None
+        except BlobStoreUnavailable as exc:
+            return None, exc
 
     def _store(self, row, pdf: bytes, xml: bytes, flavour: str) -> dict:
         issue = row.issue_date or date.today()
