@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, event, select, update
 
 from libs.contracts import topics
 from libs.contracts.events import UsageCharged, UsagePaid, WalletBalanceAlert
@@ -38,9 +38,17 @@ class AuthorizationClosed(Exception):
     pass
 
 
+_OPENED: dict[tuple[int, str, str, str], tuple[str, str]] = {}  # account ids never change once committed
+
+
 def _accounts(books: SqlLedger, conn: Connection, tenant: str, customer_id: str, currency: str) -> tuple[str, str]:
+    """The wallet and receivable ids; looked up once per process, after the transaction that found them committed."""
+    known = _OPENED.get((id(books), tenant, customer_id, currency))
+    if known:
+        return known
     wallet = customer_account(books, conn, tenant, customer_id, AccountPurpose.PREPAID_WALLET, currency).id
     receivable = customer_account(books, conn, tenant, customer_id, AccountPurpose.CUSTOMER_RECEIVABLE, currency).id
+    event.listen(conn, "commit", lambda _: _OPENED.setdefault((id(books), tenant, customer_id, currency), (wallet, receivable)), once=True)
     return wallet, receivable
 
 
@@ -102,15 +110,15 @@ def authorize(engine: Engine, books: SqlLedger, tenant: str, key: str, customer_
             if (existing["customer_id"], existing["amount_minor"], existing["currency"]) != (customer_id, amount.minor, amount.currency):
                 raise IdempotencyConflict(f"idempotency key {key!r} was used for another authorization")
             return existing
-        before = _available(books, conn, tenant, wallet)
         hold = books.hold(conn, tenant, TransferRequest(
             f"authorize:{key}", (Leg(wallet, receivable, amount.minor, amount.currency),),
             {"kind": "authorization", "customer_id": customer_id, "reference": reference}, pending=True, expires_at=now + ttl))
-        conn.execute(wallet_authorizations.insert().values(
-            id=hold.id, tenant_id=tenant, customer_id=customer_id, currency=amount.currency, amount_minor=amount.minor,
-            captured_minor=0, status="open", reference=reference, expires_at=now + ttl, created_at=now))
-        _alert(conn, tenant, customer_id, amount.currency, before, _available(books, conn, tenant, wallet))
-        return _authorization(conn, hold.id)
+        row = {"id": hold.id, "tenant_id": tenant, "customer_id": customer_id, "currency": amount.currency, "amount_minor": amount.minor,
+               "captured_minor": 0, "status": "open", "reference": reference, "expires_at": now + ttl, "created_at": now}
+        conn.execute(wallet_authorizations.insert().values(**row))
+        after = _available(books, conn, tenant, wallet)
+        _alert(conn, tenant, customer_id, amount.currency, after + amount.minor, after)  # the hold took exactly `amount`
+        return row
 
 
 def _authorization(conn: Connection, hold_id: str) -> dict[str, Any]:

@@ -1,0 +1,122 @@
+"""Prepaid consumption over the four services: device authorization latency and event-to-balance latency.
+
+Authorization: sequential `POST /v1/wallets/{customer}/authorizations` through
+the public edge (API key, proxy hop, ledger hold in PostgreSQL), p50/p99,
+beside two floors measured in the same run: the payment factory's
+`/health` over HTTP, and the edge answering an authenticated
+`GET /v1/tenants/me` (no factory behind it).
+
+Event to balance: usage batches for a prepaid subscription sent at a steady
+rate through the REST edge; for each batch the time from "202 accepted" to
+the wallet's available balance showing its cost (edge -> Kafka -> billing
+factory records and rates -> outbox -> Kafka -> payment factory debits).
+
+Run: deploy/bench.sh, or with the servers up: .venv/bin/python -m bench.prepaid_bench
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+
+from bench.common import save
+from tests.support.cycle import SELLER
+from tests.support.processes import cluster_env
+
+AUTHORIZATIONS, BATCHES, EVENTS_PER_BATCH, BATCH_INTERVAL = 500, 60, 100, 0.25
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def timed_calls(call, n: int) -> list[float]:
+    samples = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        response = call(i)
+        samples.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code < 300, response.text
+    return samples
+
+
+def summary(samples: list[float]) -> dict:
+    return {"p50_ms": statistics.median(samples), "p99_ms": percentile(samples, 99), "max_ms": max(samples), "n": len(samples)}
+
+
+def main() -> None:
+    cluster = cluster_env(Path(tempfile.mkdtemp(prefix="prepaid-bench-")))
+    try:
+        for svc in cluster.services.values():
+            svc.start()
+        for svc in cluster.services.values():
+            svc.wait_ready()
+        tenant = httpx.post(f"{cluster.edge_url}/v1/tenants", json={"name": "Stadtwerke Bench"},
+                            headers={"X-Cloudbill-Admin-Token": cluster.admin_token}, timeout=30).json()
+        payment = f"http://127.0.0.1:{cluster.services['payment_factory'].port}"
+        with httpx.Client(base_url=cluster.edge_url, headers={"Authorization": f"Bearer {tenant['api_key']}"}, timeout=60) as c, \
+                httpx.Client(base_url=payment, timeout=60) as direct:
+            assert c.put("/v1/invoice-settings", json=SELLER).status_code == 200
+            suffix = uuid.uuid4().hex[:6]
+            customer = c.post("/v1/customers", json={"external_id": f"meter-{suffix}", "name": "Haushalt", "street": "Weg 1",
+                                                     "postcode": "12345", "city": "Stadt"}).json()
+            assert c.post("/v1/metrics", json={"code": "kwh", "name": "kWh", "aggregation": "count"}).status_code == 201
+            assert c.post("/v1/plans", json={"code": "strom", "name": "Strom", "currency": "EUR", "interval": "month", "charges": [
+                {"code": "kwh", "name": "Arbeitspreis", "model": "per_unit", "metric": "kwh", "unit_price": "0.30"}]}).status_code == 201
+            start = datetime.now(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            sub = c.post("/v1/subscriptions", json={"customer": customer["external_id"], "plan": "strom", "started_at": start.isoformat()}).json()
+            assert c.put(f"/v1/subscriptions/{sub['id']}/prepaid").status_code == 200
+            cid = customer["id"]
+            assert c.post(f"/v1/accounts/{cid}/wallet/top-ups", json={"amount": "1000000.00", "currency": "EUR"},
+                          headers={"Idempotency-Key": "top-up"}).status_code == 201
+
+            for _ in range(20):  # warm connections and caches
+                c.get("/v1/tenants/me")
+            floor_health = timed_calls(lambda i: direct.get("/health"), AUTHORIZATIONS)
+            floor_edge = timed_calls(lambda i: c.get("/v1/tenants/me"), AUTHORIZATIONS)
+            auth = timed_calls(lambda i: c.post(f"/v1/wallets/{cid}/authorizations", json={"amount": "0.01", "currency": "EUR", "ttl_seconds": 60},
+                                                headers={"Idempotency-Key": f"auth-{i}"}), AUTHORIZATIONS)
+
+            def available() -> int:
+                return c.get(f"/v1/wallets/{cid}").json()["available_minor"]
+
+            latencies, sent = [], 0
+            t_start = time.perf_counter()
+            for b in range(BATCHES):
+                before = available()
+                now = datetime.now(timezone.utc).isoformat()
+                events = [{"event_id": f"{suffix}-{b}-{i}", "customer": customer["external_id"], "metric": "kwh", "timestamp": now}
+                          for i in range(EVENTS_PER_BATCH)]
+                accepted = c.post("/v1/usage/batch", json={"events": events})
+                t_accepted = time.perf_counter()
+                assert accepted.status_code == 202, accepted.text
+                sent += EVENTS_PER_BATCH
+                while available() >= before:
+                    time.sleep(0.005)
+                    if time.perf_counter() - t_accepted > 30:
+                        raise SystemExit("the wallet did not change within 30 s")
+                latencies.append((time.perf_counter() - t_accepted) * 1000)
+                time.sleep(max(0.0, BATCH_INTERVAL - (time.perf_counter() - t_accepted)))
+            rate = sent / (time.perf_counter() - t_start)
+    finally:
+        cluster.stop()
+    result = {"authorization": summary(auth), "floor_payment_health": summary(floor_health), "floor_edge_authenticated_get": summary(floor_edge),
+              "event_to_balance": {**summary(latencies), "events_per_second_sent": rate, "events_per_batch": EVENTS_PER_BATCH},
+              "targets": {"authorization_p99_ms": 10, "event_to_balance_p99_ms": 1000, "at_events_per_second": 10_000}}
+    text = (f"prepaid: authorization through the edge p50 {result['authorization']['p50_ms']:.1f} ms, p99 {result['authorization']['p99_ms']:.1f} ms "
+            f"(target p99 < 10 ms); floors in the same run: payment /health p99 {result['floor_payment_health']['p99_ms']:.1f} ms, "
+            f"edge authenticated GET p99 {result['floor_edge_authenticated_get']['p99_ms']:.1f} ms. Event to balance visible: "
+            f"p50 {result['event_to_balance']['p50_ms']:.0f} ms, p99 {result['event_to_balance']['p99_ms']:.0f} ms at {rate:,.0f} events/s "
+            f"in batches of {EVENTS_PER_BATCH} (target p99 < 1 s at 10,000 events/s, a rate not reached here)")
+    save("prepaid", result, text)
+
+
+if __name__ == "__main__":
+    main()
