@@ -16,6 +16,7 @@ from services.payment_factory.adapters.sepa_files import Creditor
 from services.payment_factory.adapters.sql_ledger import SqlLedger
 from services.payment_factory.adapters.stripe_provider import StripeProvider
 from services.payment_factory.app.collection import SepaConfig
+from services.payment_factory.app.daily import run_daily
 from services.payment_factory.domain.dunning import DunningPolicy
 from services.payment_factory.domain.psp import PaymentProvider
 from services.payment_factory.adapters.tables import ledger, outbox
@@ -50,7 +51,14 @@ class PaymentContainer(ServiceContainer):
             self.webhook_verifiers["stripe"] = stripe
         if settings.paypal_webhook_id:
             self.webhook_verifiers["paypal"] = PayPalWebhooks(settings.paypal_webhook_id, fetch_paypal_cert)
+        if settings.daily_jobs:
+            self.add_worker("payment-daily", self.daily_step, poll_seconds=settings.daily_poll_seconds)
         self.bus.subscribe([topics.INVOICES], settings.kafka_group, make_handler(self))
+
+    def daily_step(self) -> bool:
+        """Scheduled collection and dunning for today; repeated calls the same day change nothing."""
+        run_daily(self.engine, self.ledger, self.providers, self.sepa, self.dunning, self.clock.now().date())
+        return False
 
 
 def build(settings: PaymentSettings | None = None, **overrides) -> PaymentContainer:

@@ -28,7 +28,7 @@ def svc_settings():
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def svc(request, tmp_path, svc_settings):
-    common = {"data_dir": tmp_path, "internal_token": TOKEN, **svc_settings}
+    common = {"data_dir": tmp_path, "internal_token": TOKEN, "daily_jobs": False, **svc_settings}
     schema = None
     if request.param == "postgres":
         schema = f"pay_api_{uuid.uuid4().hex[:8]}"
