@@ -163,3 +163,22 @@ def test_paypal_capture_webhook_records_the_payment_once(svc, paypal_cert):
     assert client.post("/v1/payments/webhooks/paypal/tenant-p", content=body, headers=headers).json()["duplicate"] is True
     view = account(client, "c3")
     assert view["balance_minor"] == 0 and view["received_minor"] == 5950
+
+
+def test_refunding_a_card_payment_refunds_it_at_stripe_first(svc):
+    container, client = svc
+    issue(container, "c4", "RE-900", 2000)
+    post_stripe(client, *signed(stripe_event("evt_c4", "payment_intent.succeeded", {
+        "id": "pi_D", "amount_received": 2000, "currency": "eur", "metadata": {"customer_id": "c4"}})))
+    payment_id = client.get("/v1/accounts/c4", headers=H).json()["statement"][-1]["transfer_id"]
+    with container.engine.connect() as conn:
+        payment_id = container.ledger.get_transfer(conn, "tenant-p", payment_id).metadata["payment_id"]
+    r = client.post(f"/v1/payments/{payment_id}/refunds", json={"amount": "7.00", "currency": "EUR"}, headers={**H, "Idempotency-Key": "rf"})
+    assert r.status_code == 201, r.text
+    with container.engine.connect() as conn:
+        meta = container.ledger.get_transfer(conn, "tenant-p", r.json()["transfer_id"]).metadata
+    assert meta["provider_refund"].startswith("re_")  # stripe-mock's refund id, recorded with the posting
+    # Stripe's later charge.refunded (refunded total 7.00) finds nothing new to post
+    late = post_stripe(client, *signed(stripe_event("evt_c4r", "charge.refunded", {"id": "ch_D", "payment_intent": "pi_D",
+                                                                                 "amount_refunded": 700, "currency": "eur"})))
+    assert late.json()["outcome"] == "ignored: nothing new refunded" and account(client, "c4")["balance_minor"] == -700
