@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI, Header, Query, Request
 from libs.money import Money
 from libs.platform.problems import Problem
 from libs.platform.web import make_service_app, tenant_dependency
-from services.payment_factory.app import mandates, statements, wallet, webhooks
+from services.payment_factory.app import credit_transfers, mandates, statements, wallet, webhooks
 from services.payment_factory.app.collection import CollectionRefused, run_collection
 from services.payment_factory.app.dunning import run_dunning
 from services.payment_factory.app.mandates import MandateRefused
@@ -118,6 +118,12 @@ def build_router(c) -> APIRouter:
         today = body.run_on or c.clock.now().date()
         return run_collection(c.engine, c.ledger, c.providers, c.sepa, tenant_id, idempotency_key, today, True,
                               body.customer_ids or None, body.mandate_id)
+
+    @router.post("/payments/credit-transfer-files", status_code=201, response_model=s.CreditTransferFileOut, tags=["sepa"],
+                 summary="Pay bank refunds out: one pain.001 file with every refund not yet in a file")
+    def credit_transfer_file(body: s.CreditTransferFileIn, tenant_id: str = tenant, idempotency_key: str = IdempotencyKey):
+        return credit_transfers.credit_transfer_file(c.engine, c.ledger, c.sepa, tenant_id, idempotency_key,
+                                                     body.execution_date or c.clock.now().date())
 
     @router.post("/payments/dunning-runs", status_code=201, response_model=s.DunningRunOut, tags=["collection"],
                  summary="Send the reminders overdue items have reached, charge their fees, announce overdue accounts")
