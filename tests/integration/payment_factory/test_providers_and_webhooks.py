@@ -182,3 +182,24 @@ def test_refunding_a_card_payment_refunds_it_at_stripe_first(svc):
     late = post_stripe(client, *signed(stripe_event("evt_c4r", "charge.refunded", {"id": "ch_D", "payment_intent": "pi_D",
                                                                                  "amount_refunded": 700, "currency": "eur"})))
     assert late.json()["outcome"] == "ignored: nothing new refunded" and account(client, "c4")["balance_minor"] == -700
+
+
+def test_a_card_collection_starts_at_stripe_and_is_settled_by_its_webhook(svc):
+    container, client = svc
+    issue(container, "c5", "RE-990", 4200)
+    client.put("/v1/accounts/c5/settings", json={"payment_method": "card"}, headers=H)
+    run = client.post("/v1/payments/collection-runs", json={"customer_ids": ["c5"], "run_on": "2026-11-23"},
+                      headers={**H, "Idempotency-Key": "card-run"}).json()
+    [col] = run["collections"]
+    assert (col["method"], col["amount_minor"], col["status"]) == ("card", 4200, "submitted")  # stripe-mock: not yet succeeded
+    again = client.post("/v1/payments/collection-runs", json={"customer_ids": ["c5"], "run_on": "2026-11-24"},
+                        headers={**H, "Idempotency-Key": "card-run-2"}).json()
+    assert again["collections"] == []  # in flight: not charged twice
+    done = stripe_event("evt_c5", "payment_intent.succeeded", {"id": "pi_E", "amount_received": 4200, "currency": "eur",
+                                                              "metadata": {"customer_id": "c5", "collection": col["id"]}})
+    assert post_stripe(client, *signed(done)).json()["outcome"].startswith("payment ")
+    from sqlalchemy import select
+    from services.payment_factory.adapters.tables import collections
+    with container.engine.connect() as conn:
+        status = conn.execute(select(collections.c.status).where(collections.c.id == col["id"])).scalar()
+    assert status == "paid" and account(client, "c5")["balance_minor"] == 0
