@@ -16,7 +16,7 @@ from services.payment_factory.adapters.sepa_files import Creditor
 from services.payment_factory.adapters.sql_ledger import SqlLedger
 from services.payment_factory.adapters.stripe_provider import StripeProvider
 from services.payment_factory.app.collection import SepaConfig
-from services.payment_factory.app.daily import run_daily
+from services.payment_factory.app.daily import expire_holds, run_daily
 from services.payment_factory.domain.dunning import DunningPolicy
 from services.payment_factory.domain.psp import PaymentProvider
 from services.payment_factory.adapters.tables import ledger, outbox
@@ -53,7 +53,12 @@ class PaymentContainer(ServiceContainer):
             self.webhook_verifiers["paypal"] = PayPalWebhooks(settings.paypal_webhook_id, fetch_paypal_cert)
         if settings.daily_jobs:
             self.add_worker("payment-daily", self.daily_step, poll_seconds=settings.daily_poll_seconds)
+        self.add_worker("ledger-hold-expiry", self.expire_holds_step, poll_seconds=settings.hold_expiry_poll_seconds)
         self.bus.subscribe([topics.INVOICES], settings.kafka_group, make_handler(self))
+
+    def expire_holds_step(self) -> bool:
+        """Release holds whose time ran out, in every tenant; True while a full page was expired (more may wait)."""
+        return expire_holds(self.engine, self.ledger, self.clock.now())
 
     def daily_step(self) -> bool:
         """Scheduled collection and dunning for today; repeated calls the same day change nothing."""
