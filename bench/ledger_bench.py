@@ -35,8 +35,9 @@ from services.payment_factory.domain.ledger_errors import InsufficientFunds
 
 THREADS = 8
 PER_THREAD = 300
-CALLERS = 64
-PER_CALLER = 100
+CALLERS = int(os.environ.get("LEDGER_BENCH_CALLERS", "256"))  # concurrent callers, each waiting for its own result
+PER_CALLER = 12_800 // CALLERS  # the same total whatever the concurrency
+WRITERS = int(os.environ.get("LEDGER_BENCH_WRITERS", "1"))
 T = "bench"
 
 
@@ -98,7 +99,7 @@ def main() -> None:
             with engine.begin() as conn:
                 books.transfer(conn, T, request(rnd, f"s{worker}-{i}"))
 
-    writer = GroupCommitWriter(engine, ledger_tables, writers=2, max_batch=200)
+    writer = GroupCommitWriter(engine, ledger_tables, writers=WRITERS, max_batch=500)
 
     def grouped(caller: int) -> None:
         rnd = random.Random(1000 + caller)
@@ -124,14 +125,14 @@ def main() -> None:
         violations = books.check_invariants(conn, T)
     baseline = n_single / base_s
     summary = (f"ledger, group commit: {n_group / group_s:,.0f} transfers/s ({CALLERS} callers each waiting for its commit, "
-               f"{n_group} transfers in {batches} transactions); per-transfer commit: {n_single / single_s:,.0f} transfers/s "
+               f"{n_group} transfers in {batches} transactions by {WRITERS} writers); per-transfer commit: {n_single / single_s:,.0f} transfers/s "
                f"({THREADS} threads); baseline plain INSERT per commit: {baseline:,.0f} tx/s ({THREADS} threads); "
                f"target >= 2,000/s; fsync={fsync}, synchronous_commit={sync_commit}\n"
                f"hot wallet (100 concurrent debits of 0.70 on 50.00): own commit -> {hot_single['accepted']} accepted, "
                f"{hot_single['refused']} refused, balance {hot_single['balance_minor']}, {hot_single['seconds'] * 1000:.0f} ms; "
                f"group commit -> {hot_group['accepted']} accepted, {hot_group['refused']} refused, balance {hot_group['balance_minor']}, "
                f"{hot_group['seconds'] * 1000:.0f} ms; invariant violations: {len(violations)}")
-    save("ledger", {"group_commit": {"transfers": n_group, "callers": CALLERS, "transactions": batches,
+    save("ledger", {"group_commit": {"transfers": n_group, "callers": CALLERS, "writers": WRITERS, "transactions": batches,
                                      "transfers_per_second": n_group / group_s},
                     "per_transfer_commit": {"transfers": n_single, "threads": THREADS, "transfers_per_second": n_single / single_s},
                     "baseline_inserts_per_second": baseline, "fsync": fsync, "synchronous_commit": sync_commit,

@@ -257,8 +257,48 @@ def payment_record(customer: str, amount: str, currency: str = "EUR", reference:
 
 
 @payments.command("account")
-def account_show(customer: str):
-    _call("GET", f"/v1/accounts/{customer}")
+def account_show(customer: str, start: Optional[str] = typer.Option(None, "--from", help="statement start, ISO with zone"),
+                 end: Optional[str] = typer.Option(None, "--to", help="statement end (exclusive)")):
+    query = "&".join(f"{k}={v}" for k, v in (("from", start), ("to", end)) if v)
+    _call("GET", f"/v1/accounts/{customer}" + (f"?{query}" if query else ""))
+
+
+@payments.command("refund")
+def payment_refund(payment_id: str, amount: str, currency: str = "EUR", reason: str = ""):
+    """Pay (part of) a payment back; invoices it had settled reopen as needed."""
+    _call("POST", f"/v1/payments/{payment_id}/refunds", {"amount": amount, "currency": currency, "reason": reason}, idempotent=True)
+
+
+@payments.command("mandate")
+def payment_mandate(customer: str, reference: str, iban: str, debtor_name: str, signed_on: str,
+                    creditor_id: str = typer.Option(..., help="SEPA creditor identifier"), scheme: str = "CORE", kind: str = "recurring"):
+    """Record a signed SEPA direct-debit mandate."""
+    _call("POST", "/v1/mandates", {"customer_id": customer, "reference": reference, "iban": iban, "debtor_name": debtor_name,
+                                   "signed_on": signed_on, "creditor_id": creditor_id, "scheme": scheme, "kind": kind})
+
+
+@payments.command("collect")
+def payment_collect(customer: list[str] = typer.Option([], help="only these customers"), pain008: Optional[Path] = None):
+    """Run a collection now; with --pain008 FILE the direct-debit file for the bank is written there."""
+    data = _call("POST", "/v1/payments/collection-runs", {"customer_ids": customer}, idempotent=True)
+    if pain008 and isinstance(data, dict) and data.get("pain008"):
+        pain008.write_text(data["pain008"])
+
+
+@payments.command("dunning")
+def payment_dunning():
+    """Send the reminders overdue invoices have reached (fees included)."""
+    _call("POST", "/v1/payments/dunning-runs", {})
+
+
+@payments.command("import-statement")
+def payment_import_statement(file: Path):
+    """Import a camt.053/054 bank statement: match money received, reverse returned debits."""
+    with _client() as client:
+        response = client.post("/v1/payments/bank-statements", content=file.read_bytes(), headers={"Content-Type": "application/xml"})
+    typer.echo(response.text, err=response.status_code >= 400)
+    if response.status_code >= 400:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from services.payment_factory.adapters.sepa_files import Creditor
 from services.payment_factory.adapters.sql_ledger import SqlLedger
 from services.payment_factory.adapters.stripe_provider import StripeProvider
 from services.payment_factory.app.collection import SepaConfig
+from services.payment_factory.app.daily import expire_holds, run_daily
 from services.payment_factory.domain.dunning import DunningPolicy
 from services.payment_factory.domain.psp import PaymentProvider
 from services.payment_factory.adapters.tables import ledger, outbox, wallet_authorizations
@@ -52,6 +53,9 @@ class PaymentContainer(ServiceContainer):
             self.webhook_verifiers["stripe"] = stripe
         if settings.paypal_webhook_id:
             self.webhook_verifiers["paypal"] = PayPalWebhooks(settings.paypal_webhook_id, fetch_paypal_cert)
+        if settings.daily_jobs:
+            self.add_worker("payment-daily", self.daily_step, poll_seconds=settings.daily_poll_seconds)
+        self.add_worker("ledger-hold-expiry", self.expire_holds_step, poll_seconds=settings.hold_expiry_poll_seconds)
         self.bus.subscribe([topics.INVOICES, topics.BILLING], settings.kafka_group, make_handler(self))
         self.add_worker("wallet-authorization-expiry", self._expire_authorizations, settings.authorization_expiry_poll_seconds)
 
@@ -62,6 +66,15 @@ class PaymentContainer(ServiceContainer):
             tenants = conn.execute(select(distinct(wallet_authorizations.c.tenant_id)).where(
                 wallet_authorizations.c.status == "open", wallet_authorizations.c.expires_at <= now)).scalars().all()
         return sum(expire(self.engine, self.ledger, tenant, now) for tenant in tenants) > 0
+
+    def expire_holds_step(self) -> bool:
+        """Release holds whose time ran out, in every tenant; True while a full page was expired (more may wait)."""
+        return expire_holds(self.engine, self.ledger, self.clock.now())
+
+    def daily_step(self) -> bool:
+        """Scheduled collection and dunning for today; repeated calls the same day change nothing."""
+        run_daily(self.engine, self.ledger, self.providers, self.sepa, self.dunning, self.clock.now().date())
+        return False
 
 
 def build(settings: PaymentSettings | None = None, **overrides) -> PaymentContainer:

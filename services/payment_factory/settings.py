@@ -24,3 +24,6 @@ class PaymentSettings(ServiceSettings):
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
     paypal_webhook_id: str | None = None
+    daily_jobs: bool = True  # off in tests that drive collection and dunning with their own dates
+    daily_poll_seconds: float = 3600.0
+    hold_expiry_poll_seconds: float = 30.0  # how often the scheduled collection and dunning runs are attempted

@@ -40,6 +40,7 @@ class GroupCommitWriter:
     def submit(self, tenant_id: str, request: TransferRequest) -> Future:
         """A future of the Transfer; it raises the LedgerError that refused the request."""
         future: Future = Future()
+        request.body_hash()  # hashed here, in the caller's thread, so the single writer does less
         self._queue.put((tenant_id, request, future))
         return future
 

@@ -88,7 +88,21 @@ payment_reversals = Table(
     Column("transfer_id", String(64), nullable=False),
     Column("reopened", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("credit_transfer_file_id", String(64)),  # the pain.001 file that paid a bank refund out
     UniqueConstraint("tenant_id", "idempotency_key", name="uq_payment_reversals_tenant_key"),
+)
+
+credit_transfer_files = Table(
+    "credit_transfer_files", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("execution_date", Date, nullable=False),
+    Column("transfers", Integer, nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("pain001", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "idempotency_key", name="uq_credit_transfer_files_tenant_key"),
 )
 
 sepa_mandates = Table(

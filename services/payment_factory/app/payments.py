@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Mapping
+
 from sqlalchemy import Connection, Engine, func, select, update
 
 from libs.contracts import topics
@@ -26,6 +28,7 @@ from services.payment_factory.app.accounts import customer_account, platform_acc
 from services.payment_factory.domain.allocation import Allocation, OpenItem, allocate_payment, reopen_for_refund
 from services.payment_factory.domain.ledger import Leg, TransferRequest
 from services.payment_factory.domain.ledger_accounts import AccountPurpose
+from services.payment_factory.domain.psp import PaymentProvider
 
 BANK_METHODS = ("bank_transfer", "sepa_direct_debit", "cash")
 
@@ -133,8 +136,13 @@ def _replay(conn: Connection, tenant: str, key: str, digest: str) -> dict | None
 
 
 def refund_payment(engine: Engine, books: SqlLedger, tenant: str, idempotency_key: str, payment_id: str, amount: Money,
-                   reason: str) -> dict:
-    """Pay (part of) a payment back; more than was received and not yet refunded is refused."""
+                   reason: str, providers: Mapping[str, PaymentProvider] | None = None) -> dict:
+    """Pay (part of) a payment back; more than was received and not yet refunded is refused.
+
+    A payment taken by a provider (card, PayPal) is refunded there first, with
+    a key derived from ours, so a retry after a crash refunds once; only then is
+    the refund posted. A provider refusal raises ProviderError and posts nothing.
+    """
     digest = request_hash({"kind": "refund", "payment_id": payment_id, "amount": amount.minor, "currency": amount.currency,
                            "reason": reason})
     with engine.begin() as conn:
@@ -153,10 +161,15 @@ def refund_payment(engine: Engine, books: SqlLedger, tenant: str, idempotency_ke
         allocs = [Allocation(a["invoice_id"], a["amount_minor"]) for a in pay.allocations]
         unallocated = pay.amount_minor - sum(a.amount_minor for a in allocs)
         reopened = reopen_for_refund(allocs, unallocated, refunded, amount.minor)
+        provider = (providers or {}).get(pay.method)
+        provider_ref = None
+        if provider is not None and pay.reference:
+            provider_ref = provider.refund(f"refund:{tenant}:{idempotency_key}", pay.reference, amount.minor).reference
         receivable = customer_account(books, conn, tenant, pay.customer_id, AccountPurpose.CUSTOMER_RECEIVABLE, pay.currency).id
         source = platform_account(books, conn, tenant, source_purpose(pay.method), pay.currency).id
         trf = books.transfer(conn, tenant, TransferRequest(f"refund:{idempotency_key}", (Leg(receivable, source, amount.minor, pay.currency),),
-                                                           {"kind": "refund", "payment_id": payment_id, "reference": reason}))
+                                                           {"kind": "refund", "payment_id": payment_id, "reference": reason,
+                                                            "provider_refund": provider_ref}))
         return _record_reversal(conn, tenant, "refund", idempotency_key, digest, pay, amount.minor, reason, trf.id, reopened, books)
 
 

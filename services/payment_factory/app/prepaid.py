@@ -16,7 +16,7 @@ crossing is announced exactly once (and delivered as a webhook).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event, select, update
@@ -163,12 +163,12 @@ def void(engine: Engine, books: SqlLedger, tenant: str, hold_id: str) -> dict[st
 
 
 def expire(engine: Engine, books: SqlLedger, tenant: str, now: datetime) -> int:
-    """Release reservations whose time is up (the ledger expires the holds, this marks the authorizations)."""
+    """Release reservations whose time is up: the ledger expires the holds (here or in its own worker), this marks them."""
     with engine.begin() as conn:
-        expired = books.expire_pending(conn, tenant, now)
-        if expired:
-            conn.execute(update(wallet_authorizations).where(wallet_authorizations.c.id.in_(expired)).values(status="expired"))
-        return len(expired)
+        books.expire_pending(conn, tenant, now)
+        return conn.execute(update(wallet_authorizations).where(
+            wallet_authorizations.c.tenant_id == tenant, wallet_authorizations.c.status == "open",
+            wallet_authorizations.c.expires_at <= now).values(status="expired")).rowcount
 
 
 def pay_usage(engine: Engine, books: SqlLedger, tenant: str, event: UsageCharged) -> dict[str, int]:
@@ -183,6 +183,7 @@ def pay_usage(engine: Engine, books: SqlLedger, tenant: str, event: UsageCharged
         holds = conn.execute(select(wallet_authorizations).where(
             wallet_authorizations.c.tenant_id == tenant, wallet_authorizations.c.customer_id == event.customer_id,
             wallet_authorizations.c.currency == event.currency, wallet_authorizations.c.status == "open",
+            wallet_authorizations.c.expires_at > datetime.now(timezone.utc),  # a lapsed hold is released, not spent
         ).order_by(wallet_authorizations.c.created_at)).all()
         for auth in holds:
             if left <= 0:

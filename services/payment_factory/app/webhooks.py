@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from libs.money import Money
 from libs.platform.inbox import insert_ignoring_duplicates
 from services.payment_factory.adapters.sql_ledger import SqlLedger
-from services.payment_factory.adapters.tables import payment_reversals, payments, webhook_events
+from services.payment_factory.adapters.tables import collections, payment_reversals, payments, webhook_events
 from services.payment_factory.app.payments import PaymentRefused, charge_back_payment, record_payment, refund_payment
 from services.payment_factory.domain.psp import EventKind, NormalizedEvent
 
@@ -60,8 +60,13 @@ def _apply(engine: Engine, books: SqlLedger, tenant: str, e: NormalizedEvent) ->
         if e.kind is EventKind.PAYMENT_SUCCEEDED:
             if not (e.customer_id and e.amount_minor and e.currency):
                 return "ignored: no customer, amount or currency"
-            paid = record_payment(engine, books, tenant, f"{e.provider}:{e.payment_reference}", e.customer_id,
-                                  Money(e.amount_minor, e.currency), METHOD.get(e.provider, "card"), e.payment_reference or "", [])
+            with engine.begin() as conn:
+                paid = record_payment(engine, books, tenant, f"{e.provider}:{e.payment_reference}", e.customer_id,
+                                      Money(e.amount_minor, e.currency), METHOD.get(e.provider, "card"), e.payment_reference or "", [], conn)
+                if e.metadata.get("collection"):  # the provider confirms a collection our run started
+                    conn.execute(update(collections).where(collections.c.tenant_id == tenant, collections.c.id == e.metadata["collection"],
+                                                           collections.c.status == "submitted")
+                                 .values(status="paid", payment_id=paid["id"]))
             return f"payment {paid['id']}"
         if e.kind is EventKind.CHARGEBACK_OPENED:
             pay = _payment_by_reference(engine, tenant, e.payment_reference)

@@ -116,7 +116,12 @@ class TransferRequest:
             raise InvalidTransfer("metadata must be plain JSON") from None
 
     def body_hash(self) -> str:
-        return body_hash(self.legs, self.metadata, pending=self.pending, expires_at=self.expires_at, reverses=self.reverses)
+        """Computed once per request (the group-commit writer asks for it in the caller's thread, not its own)."""
+        cached = self.__dict__.get("_body_hash")
+        if cached is None:
+            cached = body_hash(self.legs, self.metadata, pending=self.pending, expires_at=self.expires_at, reverses=self.reverses)
+            object.__setattr__(self, "_body_hash", cached)
+        return cached
 
 
 @dataclass(frozen=True)

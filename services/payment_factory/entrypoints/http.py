@@ -9,11 +9,11 @@ from fastapi import APIRouter, FastAPI, Header, Query, Request
 from libs.money import Money
 from libs.platform.problems import Problem
 from libs.platform.web import make_service_app, tenant_dependency
-from services.payment_factory.app import mandates, statements, wallet, webhooks
+from services.payment_factory.app import credit_transfers, mandates, statements, wallet, webhooks
 from services.payment_factory.app.collection import CollectionRefused, run_collection
 from services.payment_factory.app.dunning import run_dunning
 from services.payment_factory.app.mandates import MandateRefused
-from services.payment_factory.domain.psp import WebhookRejected
+from services.payment_factory.domain.psp import ProviderError, WebhookRejected
 from services.payment_factory.domain.sepa import SepaError
 from services.payment_factory.app.accounts import account_view, save_account_settings
 from services.payment_factory.app.payments import PaymentRefused, charge_back_payment, record_payment, refund_payment
@@ -35,6 +35,8 @@ ERRORS = {
     MandateRefused: lambda e: Problem(e.status, e.slug, "Mandate refused", e.reason, errors=[{"field": e.field, "message": e.reason}]),
     CollectionRefused: lambda e: Problem(e.status, e.slug, "Collection refused", e.reason, errors=[{"field": e.field, "message": e.reason}]),
     SepaError: lambda e: Problem(422, "sepa-invalid", "Invalid SEPA data", e.message, errors=[{"field": e.field, "message": e.message}]),
+    ProviderError: lambda e: Problem(502, "provider-error", "Payment provider refused", e.message,
+                                     errors=[{"field": "provider", "message": f"{e.provider}: {e.code or e.message}"}]),
     WebhookRejected: lambda e: Problem(400, "webhook-rejected", "Webhook rejected", e.reason,
                                        errors=[{"field": "signature", "message": e.reason}]),
 }
@@ -67,7 +69,8 @@ def build_router(c) -> APIRouter:
     @router.post("/payments/{payment_id}/refunds", status_code=201, response_model=s.ReversalOut, tags=["payments"],
                  summary="Pay (part of) a payment back; at most what is left of it")
     def create_refund(payment_id: str, body: s.RefundIn, tenant_id: str = tenant, idempotency_key: str = IdempotencyKey):
-        return refund_payment(c.engine, c.ledger, tenant_id, idempotency_key, payment_id, money(body.amount, body.currency), body.reason)
+        return refund_payment(c.engine, c.ledger, tenant_id, idempotency_key, payment_id, money(body.amount, body.currency), body.reason,
+                              c.providers)
 
     @router.post("/payments/{payment_id}/chargebacks", status_code=201, response_model=s.ReversalOut, tags=["payments"],
                  summary="Record that the payment provider took a payment back (the payment's transfer is reversed)")
@@ -116,6 +119,12 @@ def build_router(c) -> APIRouter:
         today = body.run_on or c.clock.now().date()
         return run_collection(c.engine, c.ledger, c.providers, c.sepa, tenant_id, idempotency_key, today, True,
                               body.customer_ids or None, body.mandate_id)
+
+    @router.post("/payments/credit-transfer-files", status_code=201, response_model=s.CreditTransferFileOut, tags=["sepa"],
+                 summary="Pay bank refunds out: one pain.001 file with every refund not yet in a file")
+    def credit_transfer_file(body: s.CreditTransferFileIn, tenant_id: str = tenant, idempotency_key: str = IdempotencyKey):
+        return credit_transfers.credit_transfer_file(c.engine, c.ledger, c.sepa, tenant_id, idempotency_key,
+                                                     body.execution_date or c.clock.now().date())
 
     @router.post("/payments/dunning-runs", status_code=201, response_model=s.DunningRunOut, tags=["collection"],
                  summary="Send the reminders overdue items have reached, charge their fees, announce overdue accounts")

@@ -224,3 +224,22 @@ class WebhookOut(BaseModel):
     event_id: str
     duplicate: bool
     outcome: str
+
+
+class CreditTransferFileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    execution_date: date | None = Field(default=None, description="defaults to today (UTC)")
+
+
+class SkippedRefund(BaseModel):
+    refund_id: str
+    reason: str
+
+
+class CreditTransferFileOut(BaseModel):
+    id: str
+    execution_date: date
+    transfers: int
+    total_minor: int
+    pain001: str | None = Field(description="the SEPA credit-transfer file, validated against pain.001.001.03")
+    skipped: list[SkippedRefund]

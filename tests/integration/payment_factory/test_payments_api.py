@@ -28,7 +28,7 @@ def svc_settings():
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def svc(request, tmp_path, svc_settings):
-    common = {"data_dir": tmp_path, "internal_token": TOKEN, **svc_settings}
+    common = {"data_dir": tmp_path, "internal_token": TOKEN, "daily_jobs": False, **svc_settings}
     schema = None
     if request.param == "postgres":
         schema = f"pay_api_{uuid.uuid4().hex[:8]}"
@@ -170,4 +170,27 @@ def test_wrong_currency_and_overdrawing_the_wallet_are_refused_and_change_nothin
     problem(client.post("/v1/accounts/c5/wallet/charges", json={"amount": "3.01", "currency": "EUR"}, headers={**H, "Idempotency-Key": "w2"}),
             409, "insufficient-funds", "amount")
     assert account(client, "c5") == before and before["wallet_minor"] == 300
+    assert invariants(container) == []
+
+
+def test_the_service_expires_lapsed_holds_and_releases_the_wallet(svc):
+    from services.payment_factory.domain.ledger import Leg, TransferRequest, TransferStatus
+    from services.payment_factory.domain.ledger_accounts import AccountPurpose, AccountSpec
+    container, client = svc
+    client.post("/v1/accounts/c6/wallet/top-ups", json={"amount": "10.00", "currency": "EUR"}, headers={**H, "Idempotency-Key": "t6"})
+    now = container.clock.now()
+    with container.engine.begin() as conn:
+        wallet = container.ledger.open_account(conn, T, AccountSpec("customer:c6:prepaid_wallet:EUR", AccountPurpose.PREPAID_WALLET, "EUR",
+                                                                    "customer", "c6")).id
+        rev = container.ledger.open_account(conn, T, AccountSpec("platform:revenue:EUR", AccountPurpose.REVENUE, "EUR", "platform")).id
+        lapsed = container.ledger.hold(conn, T, TransferRequest("h-old", (Leg(wallet, rev, 600, "EUR"),), pending=True,
+                                                                expires_at=now - timedelta(seconds=1)))
+        live = container.ledger.hold(conn, T, TransferRequest("h-new", (Leg(wallet, rev, 300, "EUR"),), pending=True,
+                                                              expires_at=now + timedelta(hours=1)))
+    assert account(client, "c6")["wallet_minor"] == 100
+    assert container.expire_holds_step() is False
+    with container.engine.connect() as conn:
+        assert container.ledger.get_transfer(conn, T, lapsed.id).status is TransferStatus.EXPIRED
+        assert container.ledger.get_transfer(conn, T, live.id).status is TransferStatus.PENDING
+    assert account(client, "c6")["wallet_minor"] == 700
     assert invariants(container) == []

@@ -163,3 +163,43 @@ def test_paypal_capture_webhook_records_the_payment_once(svc, paypal_cert):
     assert client.post("/v1/payments/webhooks/paypal/tenant-p", content=body, headers=headers).json()["duplicate"] is True
     view = account(client, "c3")
     assert view["balance_minor"] == 0 and view["received_minor"] == 5950
+
+
+def test_refunding_a_card_payment_refunds_it_at_stripe_first(svc):
+    container, client = svc
+    issue(container, "c4", "RE-900", 2000)
+    post_stripe(client, *signed(stripe_event("evt_c4", "payment_intent.succeeded", {
+        "id": "pi_D", "amount_received": 2000, "currency": "eur", "metadata": {"customer_id": "c4"}})))
+    payment_id = client.get("/v1/accounts/c4", headers=H).json()["statement"][-1]["transfer_id"]
+    with container.engine.connect() as conn:
+        payment_id = container.ledger.get_transfer(conn, "tenant-p", payment_id).metadata["payment_id"]
+    r = client.post(f"/v1/payments/{payment_id}/refunds", json={"amount": "7.00", "currency": "EUR"}, headers={**H, "Idempotency-Key": "rf"})
+    assert r.status_code == 201, r.text
+    with container.engine.connect() as conn:
+        meta = container.ledger.get_transfer(conn, "tenant-p", r.json()["transfer_id"]).metadata
+    assert meta["provider_refund"].startswith("re_")  # stripe-mock's refund id, recorded with the posting
+    # Stripe's later charge.refunded (refunded total 7.00) finds nothing new to post
+    late = post_stripe(client, *signed(stripe_event("evt_c4r", "charge.refunded", {"id": "ch_D", "payment_intent": "pi_D",
+                                                                                 "amount_refunded": 700, "currency": "eur"})))
+    assert late.json()["outcome"] == "ignored: nothing new refunded" and account(client, "c4")["balance_minor"] == -700
+
+
+def test_a_card_collection_starts_at_stripe_and_is_settled_by_its_webhook(svc):
+    container, client = svc
+    issue(container, "c5", "RE-990", 4200)
+    client.put("/v1/accounts/c5/settings", json={"payment_method": "card"}, headers=H)
+    run = client.post("/v1/payments/collection-runs", json={"customer_ids": ["c5"], "run_on": "2026-11-23"},
+                      headers={**H, "Idempotency-Key": "card-run"}).json()
+    [col] = run["collections"]
+    assert (col["method"], col["amount_minor"], col["status"]) == ("card", 4200, "submitted")  # stripe-mock: not yet succeeded
+    again = client.post("/v1/payments/collection-runs", json={"customer_ids": ["c5"], "run_on": "2026-11-24"},
+                        headers={**H, "Idempotency-Key": "card-run-2"}).json()
+    assert again["collections"] == []  # in flight: not charged twice
+    done = stripe_event("evt_c5", "payment_intent.succeeded", {"id": "pi_E", "amount_received": 4200, "currency": "eur",
+                                                              "metadata": {"customer_id": "c5", "collection": col["id"]}})
+    assert post_stripe(client, *signed(done)).json()["outcome"].startswith("payment ")
+    from sqlalchemy import select
+    from services.payment_factory.adapters.tables import collections
+    with container.engine.connect() as conn:
+        status = conn.execute(select(collections.c.status).where(collections.c.id == col["id"])).scalar()
+    assert status == "paid" and account(client, "c5")["balance_minor"] == 0

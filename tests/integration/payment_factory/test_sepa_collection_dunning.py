@@ -155,3 +155,43 @@ def test_camt_053_reads_returns_with_reason_codes():
     xml = camt054(("R1", "10.50", "DBIT", True, "E2E-9", "RE-9", "MD06")).replace(b"camt.054", b"camt.053")
     [entry] = read_statement(xml)
     assert (entry.amount_minor, entry.credit, entry.is_return, entry.return_code, entry.end_to_end_id) == (1050, False, True, "MD06", "E2E-9")
+
+
+def test_the_daily_job_collects_on_schedule_only_and_once_a_day(svc):
+    container, client = svc
+    issue(container, "c1", "RE-800", 3000)
+    client.put("/v1/accounts/c1/settings", json={"payment_method": "sepa_direct_debit", "schedule": "monthly", "threshold": "50.00"}, headers=H)
+    client.post("/v1/mandates", json=mandate_body(reference="MDT-0008"), headers=H)
+    issue(container, "c2", "RE-801", 3000)
+    client.put("/v1/accounts/c2/settings", json={"payment_method": "sepa_direct_debit", "schedule": "monthly", "threshold": "5.00"}, headers=H)
+    client.post("/v1/mandates", json=mandate_body(customer_id="c2", reference="MDT-0009"), headers=H)
+    from services.payment_factory.app.daily import run_daily
+    args = (container.engine, container.ledger, container.providers, container.sepa, container.dunning)
+    early = run_daily(*args, date(2026, 11, 23))
+    assert early["collections"] == {"tenant-p": 0}  # not the 1st: the monthly schedule is not due
+    assert early["notices"] == {"tenant-p": 2}  # both invoices (due 2026-11-15) are 8 days overdue: first reminders
+    first = run_daily(*args, date(2026, 12, 1))
+    assert first["collections"] == {"tenant-p": 1}  # c2 only: c1's 30.00 is below its 50.00 threshold
+    assert run_daily(*args, date(2026, 12, 1))["collections"] == {"tenant-p": 1}  # same day: the same run, nothing new
+    assert first["notices"] == {"tenant-p": 0}  # reminders already sent; the second level comes at 21 days
+
+
+def test_bank_refunds_are_paid_out_in_one_pain_001_file_once(svc):
+    container, client = svc
+    issue(container, "c1", "RE-950", 1000)
+    client.post("/v1/mandates", json=mandate_body(reference="MDT-0950"), headers=H)
+    pay = client.post("/v1/payments", json={"customer_id": "c1", "amount": "15.00", "currency": "EUR"},
+                      headers={**H, "Idempotency-Key": "p950"}).json()
+    pay2 = client.post("/v1/payments", json={"customer_id": "c9", "amount": "3.00", "currency": "EUR"},
+                       headers={**H, "Idempotency-Key": "p951"}).json()  # a customer without mandate: no IBAN known
+    for p, amount, key in ((pay, "5.00", "rf1"), (pay2, "3.00", "rf2")):
+        assert client.post(f"/v1/payments/{p['id']}/refunds", json={"amount": amount, "currency": "EUR", "reason": "Guthaben"},
+                           headers={**H, "Idempotency-Key": key}).status_code == 201
+    r = client.post("/v1/payments/credit-transfer-files", json={"execution_date": "2026-12-01"}, headers={**H, "Idempotency-Key": "f1"})
+    assert r.status_code == 201, r.text
+    out = r.json()
+    assert (out["transfers"], out["total_minor"], len(out["skipped"])) == (1, 500, 1)
+    doc = etree.fromstring(out["pain001"].encode())
+    assert schema(PAIN_001).validate(doc) and b"DE89370400440532013000" in out["pain001"].encode()
+    again = client.post("/v1/payments/credit-transfer-files", json={"execution_date": "2026-12-02"}, headers={**H, "Idempotency-Key": "f2"})
+    assert again.json()["transfers"] == 0 and again.json()["pain001"] is None  # a refund goes into one file only
