@@ -13,3 +13,5 @@ set -a; source "$CLOUDBILL_STATE_DIR/env"; set +a
 .venv/bin/python -m bench.ledger_bench
 .venv/bin/python -m bench.invoice_bench
 .venv/bin/python -m bench.usage_bench
+.venv/bin/python -m bench.prepaid_bench
+.venv/bin/python -m bench.invoice_run "${CLOUDBILL_BENCH_CUSTOMERS:-10000}"  # about half an hour for 10,000 on 2 cores
