@@ -119,6 +119,18 @@ def plan_preview(plan: str, quantity: list[str] = typer.Option([], help="metric=
     _call("POST", "/v1/previews/plan", {"plan": plan, "quantities": quantities, "currency": currency, "period_start": period_start})
 
 
+@subs.command("rerate")
+def sub_rerate(subscription: str, period_start: str = typer.Option(..., help="start of the billed period, ISO 8601 with zone")):
+    """Re-rate a billed period from the raw usage log and compare it with the invoice (changes nothing)."""
+    _call("POST", f"/v1/subscriptions/{subscription}/rerate", {"period_start": period_start})
+
+
+@subs.command("prepaid")
+def sub_prepaid(subscription: str):
+    """Pay this subscription's usage from the customer's prepaid wallet as it arrives."""
+    _call("PUT", f"/v1/subscriptions/{subscription}/prepaid")
+
+
 @subs.command("create")
 def subscription_create(customer: str, plan: str, start: str = typer.Option(..., help="ISO date-time, e.g. 2026-11-01T00:00:00Z"),
                         currency: Optional[str] = typer.Option(None, help="one of the plan's currencies")):

@@ -12,9 +12,9 @@ from libs.platform.docstore import DocumentStore
 from libs.platform.faults import crash_point
 from services.billing_factory.app.prepaid import charge_usage
 from services.billing_factory.app.prepaid_periods import record_usage_paid
+from services.billing_factory.app.rerating import USAGE_LOG
 from services.billing_factory.app.record_usage import record_usage
 
-USAGE_LOG = "usage_log"
 log = logging.getLogger(__name__)
 
 

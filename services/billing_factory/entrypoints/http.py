@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Query, Response
 
 from libs.platform.problems import Problem
 from libs.platform.web import make_service_app, tenant_dependency
-from services.billing_factory.app import catalog, customers, prepaid, runs, subscriptions
+from services.billing_factory.app import catalog, customers, prepaid, rerating, runs, subscriptions
 from services.billing_factory.app.errors import Conflict, Invalid, NotFound
 from services.billing_factory.app.usage_targets import resolve_targets
 from services.billing_factory.entrypoints import schemas as s
@@ -128,6 +128,11 @@ def build_router(c) -> APIRouter:
                 summary="Current usage and estimated charges of the open period")
     def current_usage(subscription: str, tenant_id: str = tenant) -> dict:
         return runs.preview_subscription(eng, tenant_id, subscription, c.clock.now())
+
+    @router.post("/v1/subscriptions/{subscription}/rerate", tags=["subscriptions"],
+                 summary="Re-rate a billed period from the raw usage log and compare it with what was billed; changes nothing")
+    def rerate(subscription: str, body: s.RerateIn, tenant_id: str = tenant) -> dict:
+        return rerating.rerate_from_log(eng, c.docstore, tenant_id, subscription, body.period_start)
 
     @router.put("/v1/subscriptions/{subscription}/prepaid", tags=["subscriptions"],
                 summary="Pay this subscription's usage from the customer's prepaid wallet as it arrives")

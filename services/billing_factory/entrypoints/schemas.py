@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 CODE = r"^[a-z0-9_.\-]{1,100}$"
 EXTERNAL_ID = r"^[A-Za-z0-9._:\-]{1,200}$"
@@ -241,6 +241,18 @@ class SubscriptionOut(BaseModel):
 class BillingRunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     as_of: datetime | None = Field(default=None, description="bill every period that ended by this instant; default now")
+
+
+class RerateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    period_start: datetime = Field(description="start of a billed period, as in the billed period (with zone)")
+
+    @field_validator("period_start")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("needs a UTC offset")
+        return v
 
 
 class BillingRunOut(BaseModel):
