@@ -201,3 +201,19 @@ class WalletBalanceAlert(Contract):
     available_minor: int
     threshold_minor: int
     unpaid_minor: int = 0  # usage the wallet could not pay; it stays on the customer's receivable
+
+
+@register
+class BudgetThresholdCrossed(Contract):
+    """A postpaid subscription's usage or charges in its open period reached a budget level."""
+
+    TYPE: str = "BudgetThresholdCrossed.v1"
+    budget_id: str
+    subscription_id: str
+    customer_id: str
+    kind: str  # charges | usage
+    charge_code: str | None = None
+    level: int  # percent of the limit
+    value: Decimal  # net minor units (charges) or quantity (usage) so far in the period
+    limit: Decimal
+    period_start: datetime

@@ -126,6 +126,27 @@ prepaid_charges = Table(  # gross charged to the wallet so far, per subscription
     UniqueConstraint("tenant_id", "subscription_id", "period_start", name="uq_prepaid_charge_period"),
 )
 
+budgets = Table(  # warning levels on a postpaid subscription's usage or charges per period
+    "budgets", metadata,
+    Column("id", String(64), primary_key=True), _tenant(),
+    Column("subscription_id", String(64), nullable=False, index=True),
+    Column("kind", String(10), nullable=False),  # charges | usage
+    Column("charge_code", String(100)),
+    Column("limit_value", String(40), nullable=False),  # Decimal as text: minor units for charges, a quantity for usage
+    Column("levels", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+budget_alerts = Table(  # one row per level announced per period: the unique key makes each announcement happen once
+    "budget_alerts", metadata,
+    Column("budget_id", String(64), nullable=False),
+    Column("period_start", DateTime(timezone=True), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("value", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("budget_id", "period_start", "level", name="uq_budget_alert_level"),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 

@@ -10,6 +10,7 @@ from libs.contracts.events import UsageAccepted, UsagePaid
 from libs.platform.bus.port import Message
 from libs.platform.docstore import DocumentStore
 from libs.platform.faults import crash_point
+from services.billing_factory.app.budgets import check_budgets
 from services.billing_factory.app.prepaid import charge_usage
 from services.billing_factory.app.prepaid_periods import record_usage_paid
 from services.billing_factory.app.rerating import USAGE_LOG
@@ -26,6 +27,7 @@ def make_usage_handler(container):
         crash_point(container.settings.crash_at, "usage-after-db-commit")  # offsets not yet committed
         if result.touched:
             charge_usage(container.engine, result.touched, container.clock.now())  # prepaid wallets pay as usage arrives
+            check_budgets(container.engine, result.touched, container.clock.now())  # postpaid budgets warn
         container.relay.wake()
 
     return handle

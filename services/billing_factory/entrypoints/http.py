@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Query, Response
 
 from libs.platform.problems import Problem
 from libs.platform.web import make_service_app, tenant_dependency
-from services.billing_factory.app import catalog, customers, prepaid, rerating, runs, subscriptions
+from services.billing_factory.app import budgets, catalog, customers, prepaid, rerating, runs, subscriptions
 from services.billing_factory.app.errors import Conflict, Invalid, NotFound
 from services.billing_factory.app.usage_targets import resolve_targets
 from services.billing_factory.entrypoints import schemas as s
@@ -128,6 +128,20 @@ def build_router(c) -> APIRouter:
                 summary="Current usage and estimated charges of the open period")
     def current_usage(subscription: str, tenant_id: str = tenant) -> dict:
         return runs.preview_subscription(eng, tenant_id, subscription, c.clock.now())
+
+    @router.post("/v1/subscriptions/{subscription}/budgets", status_code=201, tags=["budgets"],
+                 summary="Warn (event and webhook budget.threshold.crossed) when the period's charges or usage reach levels of a limit")
+    def create_budget(subscription: str, body: s.BudgetIn, tenant_id: str = tenant) -> dict:
+        return budgets.create_budget(eng, tenant_id, subscription, body.kind, body.limit, body.levels, body.charge_code, c.clock.now())
+
+    @router.get("/v1/subscriptions/{subscription}/budgets", tags=["budgets"], summary="Budgets with the period's value and the levels reached")
+    def list_budgets(subscription: str, tenant_id: str = tenant) -> list[dict]:
+        return budgets.list_budgets(eng, tenant_id, subscription, c.clock.now())
+
+    @router.delete("/v1/budgets/{budget_id}", status_code=204, tags=["budgets"])
+    def delete_budget(budget_id: str, tenant_id: str = tenant) -> Response:
+        budgets.delete_budget(eng, tenant_id, budget_id)
+        return Response(status_code=204)
 
     @router.post("/v1/subscriptions/{subscription}/rerate", tags=["subscriptions"],
                  summary="Re-rate a billed period from the raw usage log and compare it with what was billed; changes nothing")

@@ -243,6 +243,14 @@ class BillingRunIn(BaseModel):
     as_of: datetime | None = Field(default=None, description="bill every period that ended by this instant; default now")
 
 
+class BudgetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["charges", "usage"] = Field(description="charges: the period's net amount; usage: the quantity one charge bills")
+    limit: str = Field(max_length=40, description="an amount in the subscription's currency (charges) or a quantity (usage)")
+    charge_code: str | None = Field(default=None, max_length=100, description="the plan's charge whose quantity counts (usage budgets)")
+    levels: list[int] = Field(default=[80, 100], min_length=1, max_length=10, description="percent of the limit, ascending")
+
+
 class RerateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     period_start: datetime = Field(description="start of a billed period, as in the billed period (with zone)")

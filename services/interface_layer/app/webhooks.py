@@ -25,7 +25,8 @@ from services.interface_layer.domain.webhooks import MAX_ATTEMPTS, SIGNATURE_HEA
 
 LOG = "webhook_deliveries"
 # The events a tenant may subscribe to; internal ones (invoice requests, usage) never leave the platform.
-PUBLIC_EVENTS = ("invoice.issued", "invoice.paid", "payment.received", "billing.run.completed", "wallet.balance.alert")
+PUBLIC_EVENTS = ("invoice.issued", "invoice.paid", "payment.received", "billing.run.completed", "wallet.balance.alert",
+                 "budget.threshold.crossed", "account.overdue")
 Post = Callable[[str, bytes, dict[str, str]], int]  # url, body, headers -> HTTP status
 
 
