@@ -23,6 +23,7 @@ from libs.platform.inbox import insert_ignoring_duplicates
 from libs.platform.outbox import write_outbox
 from services.billing_factory.adapters.tables import budget_alerts, budgets, outbox
 from services.billing_factory.app.catalog import get_subscription
+from services.billing_factory.app.record_usage import by_tenant
 from services.billing_factory.app.errors import Invalid, NotFound
 from services.billing_factory.app.rating import PlanCache, load
 from services.billing_factory.app.runs import preview_subscription
@@ -116,11 +117,8 @@ def _announced(conn, budget_ids: list[str], period_start: datetime) -> dict[str,
 
 def check_budgets(engine: Engine, touched: Iterable[tuple[str, str]], now: datetime) -> int:
     """Announce every level reached by the subscriptions in `touched` (tenant, subscription); returns how many."""
-    by_tenant: dict[str, set[str]] = defaultdict(set)
-    for tenant_id, sub_id in touched:
-        by_tenant[tenant_id].add(sub_id)
     announced = 0
-    for tenant_id, sub_ids in by_tenant.items():
+    for tenant_id, sub_ids in by_tenant(touched).items():
         with engine.connect() as conn:
             rows = conn.execute(select(budgets).where(budgets.c.tenant_id == tenant_id, budgets.c.subscription_id.in_(sorted(sub_ids)))).all()
         per_sub: dict[str, list] = defaultdict(list)

@@ -25,6 +25,7 @@ from libs.platform.inbox import insert_ignoring_duplicates
 from libs.platform.outbox import write_outbox
 from services.billing_factory.adapters.tables import outbox, prepaid_charges, prepaid_subscriptions
 from services.billing_factory.app.catalog import get_subscription
+from services.billing_factory.app.record_usage import by_tenant
 from services.billing_factory.app.runs import preview_subscription
 
 
@@ -55,11 +56,8 @@ def prepaid_of(conn: Connection, tenant_id: str, subscription_ids: Iterable[str]
 
 def charge_usage(engine: Engine, touched: Iterable[tuple[str, str]], now: datetime) -> int:
     """Charge the wallet for the new usage of every prepaid subscription in `touched` (tenant, subscription); returns how many."""
-    by_tenant: dict[str, set[str]] = defaultdict(set)
-    for tenant_id, sub_id in touched:
-        by_tenant[tenant_id].add(sub_id)
     charged = 0
-    for tenant_id, sub_ids in by_tenant.items():
+    for tenant_id, sub_ids in by_tenant(touched).items():
         with engine.connect() as conn:
             prepaid = prepaid_of(conn, tenant_id, sub_ids)
         for sub_id in sorted(prepaid):

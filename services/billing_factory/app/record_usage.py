@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Iterable
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
@@ -82,3 +83,11 @@ def record_usage(engine: Engine, messages: list[Message]) -> UsageBatchResult:
     # a redelivered batch touches its subscriptions again, so a charge its first delivery did not finish is made now
     touched = frozenset((r["tenant_id"], r["subscription_id"]) for r in rows)
     return UsageBatchResult(len(inserted), len(repeats) - conflicts, conflicts + len(bad) - malformed, malformed, touched)
+
+
+def by_tenant(touched: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """(tenant, subscription) pairs of a batch, grouped per tenant for the checks that follow recording."""
+    grouped: dict[str, set[str]] = {}
+    for tenant_id, sub_id in touched:
+        grouped.setdefault(tenant_id, set()).add(sub_id)
+    return grouped
