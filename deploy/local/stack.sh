@@ -129,6 +129,14 @@ start_postgres() {
   log "PostgreSQL on 127.0.0.1:$port"
 }
 
+launch_kafka() {  # starts the broker on its existing data directory and configuration
+  local dir="$STATE/kafka"
+  nohup java -Xms512m -Xmx1g -XX:+UseG1GC -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$KAFKA_LIBS/*" kafka.Kafka \
+    "$dir/server.properties" >>"$STATE/kafka.log" 2>&1 &
+  echo $! >"$STATE/kafka.pid"
+  wait_for kafka 90 sh -c "grep -c 'Kafka Server started' '$STATE/kafka.log' | grep -qx '${1:-1}'"
+}
+
 start_kafka() {
   alive kafka && return 0
   local dir="$STATE/kafka" port cport
@@ -172,10 +180,8 @@ EOF
   local cp="$KAFKA_LIBS/*"
   java -cp "$cp" kafka.tools.StorageTool format -t "$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)" \
     -c "$dir/server.properties" >"$STATE/kafka.format.log" 2>&1 || { cat "$STATE/kafka.format.log" >&2; die "kafka storage format failed"; }
-  nohup java -Xms512m -Xmx1g -XX:+UseG1GC -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$cp" kafka.Kafka "$dir/server.properties" \
-    >"$STATE/kafka.log" 2>&1 &
-  echo $! >"$STATE/kafka.pid"
-  wait_for kafka 90 grep -q "Kafka Server started" "$STATE/kafka.log"
+  : >"$STATE/kafka.log"
+  launch_kafka 1
   echo "export CLOUDBILL_KAFKA_BOOTSTRAP=127.0.0.1:$port" >"$STATE/kafka.env"
   log "Kafka on 127.0.0.1:$port"
 }
@@ -269,6 +275,19 @@ cmd_down() {
   log "all servers stopped"
 }
 
+cmd_restart() {  # a server stopped and started again on the same port and data: for fault-injection tests
+  case "${1:-}" in
+    kafka)
+      local started; started=$(grep -c 'Kafka Server started' "$STATE/kafka.log")
+      stop_pid kafka 30; launch_kafka $((started + 1)) ;;
+    postgres)
+      runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$STATE/postgres/data" -m fast -w -t 60 restart >/dev/null
+      head -1 "$STATE/postgres/data/postmaster.pid" >"$STATE/postgres.pid" ;;
+    *) die "restart kafka|postgres" ;;
+  esac
+  log "$1 restarted"
+}
+
 cmd_status() {
   for name in postgres kafka ferretdb seaweedfs stripe_mock; do
     if alive "$name"; then echo "$name: running (pid $(cat "$STATE/$name.pid"))"; else echo "$name: stopped"; fi
@@ -280,6 +299,7 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  restart) cmd_restart "${2:-}" ;;
   env) cat "$STATE/env" ;;
-  *) echo "usage: $0 install|up|down|status|env" >&2; exit 2 ;;
+  *) echo "usage: $0 install|up|down|status|env|restart kafka|postgres" >&2; exit 2 ;;
 esac
