@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, event, select, update
 
@@ -38,17 +39,19 @@ class AuthorizationClosed(Exception):
     pass
 
 
-_OPENED: dict[tuple[int, str, str, str], tuple[str, str]] = {}  # account ids never change once committed
+# account ids never change once committed; kept per ledger (one per service container)
+_OPENED: WeakKeyDictionary[SqlLedger, dict[tuple[str, str, str], tuple[str, str]]] = WeakKeyDictionary()
 
 
 def _accounts(books: SqlLedger, conn: Connection, tenant: str, customer_id: str, currency: str) -> tuple[str, str]:
     """The wallet and receivable ids; looked up once per process, after the transaction that found them committed."""
-    known = _OPENED.get((id(books), tenant, customer_id, currency))
+    opened = _OPENED.setdefault(books, {})
+    known = opened.get((tenant, customer_id, currency))
     if known:
         return known
     wallet = customer_account(books, conn, tenant, customer_id, AccountPurpose.PREPAID_WALLET, currency).id
     receivable = customer_account(books, conn, tenant, customer_id, AccountPurpose.CUSTOMER_RECEIVABLE, currency).id
-    event.listen(conn, "commit", lambda _: _OPENED.setdefault((id(books), tenant, customer_id, currency), (wallet, receivable)), once=True)
+    event.listen(conn, "commit", lambda _: opened.setdefault((tenant, customer_id, currency), (wallet, receivable)), once=True)
     return wallet, receivable
 
 
