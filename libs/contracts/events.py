@@ -50,6 +50,20 @@ class PartySnapshot(_Part):
     email_invoices: bool = False
 
 
+class LineShare(_Part):
+    """A partner's part of one line's net amount, from one revenue-sharing rule; the platform keeps the rest.
+
+    Signed like the line: a discount or credit line carries negative shares,
+    so partners bear it in proportion. Never printed on the customer's invoice.
+    """
+
+    partner_id: str
+    rule_id: str
+    amount_minor: int
+    role: str = ""  # provider, reseller, service, operator ... as the partner's contract names it
+    basis: str = ""  # how the rule computed it, for internal reports, e.g. "20% of 1000"
+
+
 class DraftLine(_Part):
     charge_code: str
     description: str
@@ -63,6 +77,7 @@ class DraftLine(_Part):
     detail: str | None = None
     period_start: date | None = None
     period_end: date | None = None
+    shares: list[LineShare] = []  # revenue-sharing split of net_minor; the platform keeps net_minor - sum(shares)
 
 
 @register
@@ -87,6 +102,13 @@ class BillingRunCompleted(Contract):
     billing_run_id: str
     as_of: datetime
     invoices_requested: int
+
+
+class PartyShare(_Part):
+    """One partner's part of a document's net amount (summed over its lines)."""
+
+    partner_id: str
+    net_minor: int
 
 
 class TaxSubtotal(_Part):
@@ -115,6 +137,8 @@ class InvoiceIssued(Contract):
     tax_breakdown: list[TaxSubtotal]
     corrects_invoice_id: str | None = None  # a credit note (381) names the invoice it cancels or corrects
     prepaid_minor: int = 0  # of gross_minor, already paid from the prepaid wallet during the period
+    shares: list[PartyShare] = []  # partners' part of net_minor; on a credit note the part it takes back (positive, like its amounts)
+    statement_id: str | None = None  # a self-billing statement (389) names the partner statement it documents
 
 
 class Allocation(_Part):
@@ -217,3 +241,39 @@ class BudgetThresholdCrossed(Contract):
     value: Decimal  # net minor units (charges) or quantity (usage) so far in the period
     limit: Decimal
     period_start: datetime
+
+
+class PartnerBank(_Part):
+    holder: str
+    iban: str
+    bic: str | None = None
+
+
+@register
+class PartnerChanged(Contract):
+    """A partner's master data as the billing factory holds it now: the payment factory pays out and states from it."""
+
+    TYPE: str = "PartnerChanged.v1"
+    partner_id: str
+    code: str
+    party: PartySnapshot  # name, address, VAT id or tax number: the seller on its self-billing statements
+    role: str
+    parent_id: str | None = None  # the reseller above it in a chain
+    bank: PartnerBank | None = None  # where SEPA payouts go
+    stripe_account: str | None = None  # where Stripe (Connect-style) transfers go
+    payout_method: Literal["sepa", "stripe", "none"] = "sepa"
+    active: bool = True
+
+
+@register
+class PartnerStatementRequested(Contract):
+    """The payment factory asks for a partner's self-billing statement (Gutschrift, 389) over what was settled to it."""
+
+    TYPE: str = "PartnerStatementRequested.v1"
+    statement_id: str
+    partner: PartySnapshot
+    bank: PartnerBank | None = None
+    currency: str
+    period_start: date
+    period_end: date
+    lines: list[DraftLine]
