@@ -1,6 +1,6 @@
 """Billing factory tables: customers, catalog, subscriptions, usage, billing runs."""
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, Table, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Table, UniqueConstraint, false
 
 from libs.platform.inbox import inbox_table
 from libs.platform.outbox import outbox_table
@@ -23,6 +23,7 @@ customers = Table(
     Column("currency", String(3), nullable=False),
     Column("email_invoices", Boolean, nullable=False, server_default=false()),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("reseller_id", String(64)),  # the partner (reseller) that sold this customer, for resold-only share rules
     UniqueConstraint("tenant_id", "external_id", name="uq_customers_tenant_external"),
 )
 
@@ -207,6 +208,7 @@ one_time_orders = Table(
     Column("tax_rate", Numeric(5, 2), nullable=False),
     Column("ordered_at", DateTime(timezone=True), nullable=False),
     Column("billed_run_id", String(64)),
+    Column("clearing", JSON),  # partner code -> key value (e.g. km per operator), for clearing share rules
     Index("ix_orders_tenant_subscription", "tenant_id", "subscription_id"),
 )
 
@@ -226,4 +228,49 @@ subscription_pauses = Table(
     Column("paused_at", DateTime(timezone=True), nullable=False),
     Column("resumed_at", DateTime(timezone=True)),
     UniqueConstraint("tenant_id", "subscription_id", "paused_at", name="uq_pause_sub_start"),
+)
+
+partners = Table(  # who delivers part of the service: provider, service partners, resellers (parent_id: the reseller above)
+    "partners", metadata,
+    Column("id", String(64), primary_key=True), _tenant(),
+    Column("code", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("role", String(30), nullable=False),
+    Column("parent_id", String(64)),
+    Column("street", String(200), nullable=False), Column("postcode", String(20), nullable=False),
+    Column("city", String(100), nullable=False), Column("country", String(2), nullable=False),
+    Column("vat_id", String(30)), Column("tax_number", String(30)), Column("email", String(320)),
+    Column("language", String(2), nullable=False, server_default="de"),
+    Column("bank_holder", String(140)), Column("iban", String(34)), Column("bic", String(11)),
+    Column("stripe_account", String(100)),
+    Column("payout_method", String(10), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant_id", "code", name="uq_partners_tenant_code"),
+)
+
+partner_contracts = Table(  # when a partner may take part: a share rule and a clearing key need a contract on the day
+    "partner_contracts", metadata,
+    Column("id", String(64), primary_key=True), _tenant(),
+    Column("partner_id", String(64), ForeignKey("partners.id"), nullable=False, index=True),
+    Column("reference", String(100), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+share_rules = Table(  # how a line's net is split: evaluated in `order`, each carved from the platform's or a partner's part
+    "share_rules", metadata,
+    Column("id", String(64), primary_key=True), _tenant(),
+    Column("partner_id", String(64), ForeignKey("partners.id"), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("order", Integer, nullable=False),
+    Column("percent", Numeric(9, 4)), Column("amount", Numeric(18, 6)),
+    Column("source_id", String(64)), Column("of_source", Boolean, nullable=False, server_default=false()),
+    Column("plan_codes", JSON, nullable=False), Column("charge_codes", JSON, nullable=False), Column("metric_codes", JSON, nullable=False),
+    Column("resold_only", Boolean, nullable=False, server_default=false()),
+    Column("min_minor", BigInteger), Column("max_minor", BigInteger),
+    Column("valid_from", Date), Column("valid_to", Date),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_share_rules_tenant", "tenant_id"),
 )

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, and_, func, select, update
 
-from libs.contracts.events import DraftLine
+from libs.contracts.events import DraftLine, LineShare
 from libs.money import Money
 from services.billing_factory.adapters.tables import billed_periods, usage_events
 from services.billing_factory.app.plan_codec import Extras, last_day
@@ -25,6 +25,17 @@ from services.billing_factory.domain import Period
 def _in_period(tenant_id: str, sub_id: str, start: datetime, end: datetime):
     return and_(usage_events.c.tenant_id == tenant_id, usage_events.c.subscription_id == sub_id,
                 usage_events.c.ts >= start, usage_events.c.ts < end)
+
+
+def share_difference(new: list[LineShare], old: list[LineShare]) -> list[LineShare]:
+    """What each partner gains or loses by a re-rated line: the new shares minus the billed ones, per partner and rule."""
+    moved: dict[tuple[str, str], list] = {}
+    for sign, shares in ((1, new), (-1, old)):
+        for share in shares:
+            entry = moved.setdefault((share.partner_id, share.rule_id), [0, share])
+            entry[0] += sign * share.amount_minor
+    return [share.model_copy(update={"amount_minor": amount, "basis": f"{share.basis} (Differenz)".strip()})
+            for (amount, share) in moved.values() if amount]
 
 
 def late_adjustments(conn: Connection, tenant_id: str, s: Subscribed, run_id: str) -> list[DraftLine]:
@@ -62,6 +73,7 @@ def late_adjustments(conn: Connection, tenant_id: str, s: Subscribed, run_id: st
                 "description": f"{label}: {template.description}", "kind": "adjustment", "net_minor": diff,
                 "quantity": quantity if quantity != 0 else Decimal(1),
                 "unit_price": template.unit_price if quantity != 0 else Money(abs(diff), s.currency).amount,
+                "shares": share_difference(new.shares if new else [], DraftLine.model_validate(old).shares if old else []),
             }))
         lines = [l.model_dump(mode="json") for l in rerated] + kept
         conn.execute(update(billed_periods).where(billed_periods.c.tenant_id == tenant_id, billed_periods.c.subscription_id == sub_id,

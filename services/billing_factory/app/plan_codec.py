@@ -297,6 +297,7 @@ def draft(line: Line) -> DraftLine:
         "charge_code": line.charge_code, "description": line.description, "kind": _KINDS[line.kind], "quantity": _plain(quantity),
         "unit_code": line.unit_code, "unit_price": unit_price, "net_minor": line.amount.minor, "tax_category": line.tax_category,
         "tax_rate": line.tax_rate, "detail": line.info, "period_start": _day(line.period_start), "period_end": last_day(line.period_end),
+        "shares": [],
     })
 
 

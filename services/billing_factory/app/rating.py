@@ -24,6 +24,7 @@ from services.billing_factory.adapters.tables import (
 from services.billing_factory.app.plan_codec import (
     Extras, billable_periods, coupon_discount, events_for, open_period, period_index, plan_from_definition, rate_period,
 )
+from services.billing_factory.app.sharing import ShareBook, with_shares
 from services.billing_factory.domain import Aggregation, Credit, OneTimeItem, Period, Plan
 
 
@@ -48,6 +49,8 @@ class Subscribed:
     started_at: datetime
     ends_at: datetime | None
     phases: list[Phase]
+    customer_id: str = ""
+    book: ShareBook | None = None  # the tenant's share rules; None: no revenue sharing
 
     @property
     def plan(self) -> Plan:
@@ -68,6 +71,7 @@ class PlanCache:
         self.conn, self.tenant_id = conn, tenant_id
         self.metrics = {r.code: dict(r._mapping) for r in conn.execute(select(metrics).where(metrics.c.tenant_id == tenant_id))}
         self.plans: dict[tuple[str, str], tuple[Plan, str]] = {}
+        self.shares = ShareBook.load(conn, tenant_id)
 
     def get(self, plan_id: str, currency: str | None) -> tuple[Plan, str]:
         key = (plan_id, currency or "")
@@ -88,7 +92,7 @@ def load(conn: Connection, cache: PlanCache, sub: dict[str, Any]) -> Subscribed:
         plan, code = cache.get(plan_id, sub.get("currency"))
         until = starts[i + 1][1] if i + 1 < len(starts) else ends_at
         phases.append(Phase(plan, code, start, until))
-    return Subscribed(sub["id"], phases[0].plan.currency, started, ends_at, phases)
+    return Subscribed(sub["id"], phases[0].plan.currency, started, ends_at, phases, sub["customer_id"], cache.shares)
 
 
 def period_events(conn: Connection, tenant_id: str, s: Subscribed, period: Period) -> list[dict[str, Any]]:
@@ -140,4 +144,6 @@ def rate_subscription_period(conn: Connection, tenant_id: str, s: Subscribed, pe
         last = i == len(active) - 1
         phase_extras = extra if last else Extras(extra.pauses, period_index=extra.period_index)
         lines += rate_period(phase.plan, period, phase.started_at, phase.ends_at, events_for(phase.plan, events), now, phase_extras)
-    return lines
+    if s.book is None:
+        return lines
+    return with_shares(conn, tenant_id, s.book, s.currency, [p.plan for p in active], s.id, s.customer_id, period, lines, events)

@@ -21,6 +21,7 @@ from services.billing_factory.adapters.tables import (
     credits, one_time_orders, subscription_coupons, subscription_pauses, subscription_phases, subscriptions,
 )
 from services.billing_factory.app.catalog import get_coupon, get_plan, get_subscription
+from services.billing_factory.app.partners import check_clearing
 from services.billing_factory.app.errors import Conflict, Invalid
 from services.billing_factory.app.rating import PlanCache, load, utc
 from services.billing_factory.domain.validation import validate_tax
@@ -158,7 +159,10 @@ def order(engine: Engine, tenant_id: str, ident: str, data: dict[str, Any]) -> d
         validate_tax(category, data["tax_rate"])
     except InvalidField as exc:
         raise Invalid(exc.field, exc.reason) from None
-    row = {**data, "id": new_id("ord"), "tenant_id": tenant_id, "subscription_id": sub["id"], "billed_run_id": None}
+    clearing = data.get("clearing")
+    row = {**data, "id": new_id("ord"), "tenant_id": tenant_id, "subscription_id": sub["id"], "billed_run_id": None,
+           "clearing": {k: str(v) for k, v in clearing.items()} if clearing else None}
     with engine.begin() as conn:
+        check_clearing(conn, tenant_id, clearing, data["ordered_at"].date())
         conn.execute(one_time_orders.insert().values(**row))
-    return row
+    return {**row, "clearing": clearing}

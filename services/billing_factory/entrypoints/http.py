@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Query, Response
 
 from libs.platform.problems import Problem
 from libs.platform.web import make_service_app, tenant_dependency
-from services.billing_factory.app import budgets, catalog, customers, prepaid, rerating, runs, subscriptions
+from services.billing_factory.app import budgets, catalog, customers, partners, prepaid, rerating, runs, sharing, subscriptions
 from services.billing_factory.app.errors import Conflict, Invalid, NotFound
 from services.billing_factory.app.usage_targets import resolve_targets
 from services.billing_factory.entrypoints import schemas as s
@@ -183,6 +183,51 @@ def build_router(c) -> APIRouter:
     def preview_plan(body: s.PlanPreviewIn, tenant_id: str = tenant) -> dict:
         return runs.preview_plan(eng, tenant_id, body.plan, body.definition.model_dump(mode="json") if body.definition else None,
                                  body.quantities, body.period_start or c.clock.now(), body.currency)
+
+    @router.post("/v1/partners", status_code=201, response_model=s.PartnerOut, tags=["partners"],
+                 summary="Add a partner (provider, service partner, reseller, operator) with payout details and, optionally, its first contract")
+    def create_partner(body: s.PartnerIn, tenant_id: str = tenant):
+        out = partners.create_partner(eng, tenant_id, body.model_dump(), c.clock.now())
+        c.relay.wake()
+        return out
+
+    @router.get("/v1/partners", response_model=list[s.PartnerOut], tags=["partners"])
+    def list_partners(tenant_id: str = tenant):
+        return partners.list_partners(eng, tenant_id)
+
+    @router.get("/v1/partners/{partner}", response_model=s.PartnerOut, tags=["partners"])
+    def get_partner(partner: str, tenant_id: str = tenant):
+        return partners.get_partner(eng, tenant_id, partner)
+
+    @router.patch("/v1/partners/{partner}", response_model=s.PartnerOut, tags=["partners"],
+                  summary="Change master data or move the partner under another reseller (a cycle is refused)")
+    def update_partner(partner: str, body: s.PartnerPatch, tenant_id: str = tenant):
+        out = partners.update_partner(eng, tenant_id, partner, body.model_dump(exclude_unset=True), c.clock.now())
+        c.relay.wake()
+        return out
+
+    @router.post("/v1/partners/{partner}/contracts", status_code=201, response_model=s.PartnerContractOut, tags=["partners"])
+    def add_contract(partner: str, body: s.PartnerContractIn, tenant_id: str = tenant):
+        return partners.add_contract(eng, tenant_id, partner, body.model_dump())
+
+    @router.post("/v1/share-rules", status_code=201, response_model=s.ShareRuleOut, tags=["partners"],
+                 summary="Add a revenue-sharing rule; refused if a source would give away more than 100 % or the partner has no contract then")
+    def create_rule(body: s.ShareRuleIn, tenant_id: str = tenant):
+        return partners.create_rule(eng, tenant_id, body.model_dump())
+
+    @router.get("/v1/share-rules", response_model=list[s.ShareRuleOut], tags=["partners"])
+    def list_rules(tenant_id: str = tenant):
+        return partners.list_rules(eng, tenant_id)
+
+    @router.delete("/v1/share-rules/{rule_id}", status_code=204, tags=["partners"])
+    def delete_rule(rule_id: str, tenant_id: str = tenant) -> Response:
+        partners.delete_rule(eng, tenant_id, rule_id)
+        return Response(status_code=204)
+
+    @router.get("/v1/revenue-shares", tags=["partners"],
+                summary="Internal report: each partner's share of what billing runs billed (never shown on customer invoices)")
+    def revenue_shares(tenant_id: str = tenant, billing_run_id: str | None = None, subscription: str | None = None) -> dict:
+        return sharing.share_report(eng, tenant_id, billing_run_id, subscription)
 
     @router.post("/internal/usage/resolve", include_in_schema=False)
     def resolve(body: s.ResolveIn, tenant_id: str = tenant) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -28,11 +28,13 @@ class CustomerIn(BaseModel):
     e_invoice_format: Literal["zugferd", "xrechnung-cii", "xrechnung-ubl"] = "zugferd"
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     email_invoices: bool = Field(default=False, description="send each invoice (PDF with e-invoice) to the customer's e-mail")
+    reseller: str | None = Field(default=None, max_length=100, description="Code or id of the partner (reseller) that sold this customer")
 
 
 class CustomerOut(CustomerIn):
     model_config = ConfigDict(extra="ignore")
     id: str
+    reseller_id: str | None = None
     created_at: datetime
 
 
@@ -208,6 +210,9 @@ class OrderIn(BaseModel):
     tax_category: Literal["S", "Z", "E", "AE", "K", "G", "O"] = "S"
     tax_rate: Decimal = Decimal(19)
     ordered_at: datetime
+    clearing: dict[str, Decimal] | None = Field(
+        default=None, description="Clearing key per partner code (e.g. kilometres per transport operator): clearing share rules split the "
+                                  "order's net by it. Each partner needs a contract on the order date.")
 
 
 class OrderOut(OrderIn):
@@ -292,3 +297,126 @@ class PlanPreviewIn(BaseModel):
     quantities: dict[str, Decimal] = Field(default_factory=dict, description="metric code -> quantity for the whole period")
     period_start: datetime | None = Field(default=None, description="default: the current calendar period")
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="one of the plan's currencies; default its own")
+
+
+class PartnerBankIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    holder: str | None = Field(default=None, max_length=140, description="Account holder; defaults to the partner's name")
+    iban: str = Field(min_length=15, max_length=42)
+    bic: str | None = Field(default=None, max_length=11)
+
+
+class PartnerContractIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reference: str = Field(min_length=1, max_length=100, description="The contract's number or name")
+    valid_from: date
+    valid_to: date | None = Field(default=None, description="Exclusive; open-ended when absent")
+
+
+class PartnerContractOut(PartnerContractIn):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    partner_id: str
+
+
+class PartnerIn(BaseModel):
+    """A party that delivers part of the service and gets a share: provider, service partner, reseller, transport operator."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=CODE, description="Your code for the partner; clearing keys and rules name it")
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["provider", "service", "reseller", "operator", "other"] = "provider"
+    parent: str | None = Field(default=None, max_length=100, description="Code or id of the reseller above this one in a chain")
+    street: str = Field(min_length=1, max_length=200)
+    postcode: str = Field(min_length=1, max_length=20)
+    city: str = Field(min_length=1, max_length=100)
+    country: str = Field(default="DE", pattern=r"^[A-Z]{2}$")
+    vat_id: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9A-Za-z+*.]{2,13}$")
+    tax_number: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    language: Literal["de", "en"] = "de"
+    payout_method: Literal["sepa", "stripe", "none"] = "sepa"
+    bank: PartnerBankIn | None = None
+    stripe_account: str | None = Field(default=None, max_length=100, description="Connected account id for Stripe transfers")
+    contract: PartnerContractIn | None = Field(default=None, description="The first contract; more with POST /v1/partners/{partner}/contracts")
+
+
+class PartnerPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    parent: str | None = Field(default=None, max_length=100)
+    street: str | None = Field(default=None, min_length=1, max_length=200)
+    postcode: str | None = Field(default=None, min_length=1, max_length=20)
+    city: str | None = Field(default=None, min_length=1, max_length=100)
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    vat_id: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9A-Za-z+*.]{2,13}$")
+    tax_number: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    payout_method: Literal["sepa", "stripe", "none"] | None = None
+    bank: PartnerBankIn | None = None
+    stripe_account: str | None = Field(default=None, max_length=100)
+
+
+class PartnerOut(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    code: str
+    name: str
+    role: str
+    parent_id: str | None
+    street: str
+    postcode: str
+    city: str
+    country: str
+    vat_id: str | None
+    tax_number: str | None
+    email: str | None
+    language: str
+    payout_method: str
+    bank: PartnerBankIn | None
+    stripe_account: str | None
+    contracts: list[PartnerContractOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ShareRuleIn(BaseModel):
+    """How a partner takes part in a line's net. Rules run in `order`; each is carved from the platform's part or, for stacking
+    along a reseller chain, from the share of the partner named in `source` (e.g. a sub-reseller's 25 % of its reseller's share)."""
+
+    model_config = ConfigDict(extra="forbid")
+    partner: str = Field(max_length=100, description="Code or id of the partner who receives the share")
+    kind: Literal["percent", "commission", "fixed_per_transaction", "fixed_per_period", "per_unit", "clearing"]
+    order: int = Field(default=0, ge=0, le=10_000)
+    percent: Decimal | None = Field(default=None, description="percent, commission, clearing (the pool, default 100)")
+    amount: Decimal | None = Field(default=None, description="fixed_per_transaction, fixed_per_period, per_unit: major currency units")
+    source: str | None = Field(default=None, max_length=100, description="Code or id of the partner whose share this is carved from")
+    of_source: bool = Field(default=False, description="percent of the source's share instead of the line's net")
+    plan_codes: list[str] = Field(default=[], description="Only lines of these plans (empty: all)")
+    charge_codes: list[str] = Field(default=[], description="Only these charges or order codes (empty: all)")
+    metric_codes: list[str] = Field(default=[], description="Only lines of these metrics (empty: all)")
+    resold_only: bool = Field(default=False, description="Only for customers sold by this partner or a reseller below it")
+    min_minor: int | None = Field(default=None, ge=0, description="At least this much per subscription period")
+    max_minor: int | None = Field(default=None, ge=0, description="At most this much per subscription period")
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class ShareRuleOut(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    partner_id: str
+    kind: str
+    order: int
+    percent: Decimal | None
+    amount: Decimal | None
+    source_id: str | None
+    of_source: bool
+    plan_codes: list[str]
+    charge_codes: list[str]
+    metric_codes: list[str]
+    resold_only: bool
+    min_minor: int | None
+    max_minor: int | None
+    valid_from: date | None
+    valid_to: date | None

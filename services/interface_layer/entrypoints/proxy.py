@@ -16,6 +16,7 @@ from libs.platform.web import INTERNAL_TOKEN_HEADER, TENANT_HEADER
 OWNERS = {
     "customers": "billing", "metrics": "billing", "plans": "billing", "subscriptions": "billing",
     "billing-runs": "billing", "previews": "billing", "coupons": "billing", "orders": "billing", "products": "billing", "budgets": "billing", "usage-summary": "billing",
+    "partners": "billing", "share-rules": "billing", "revenue-shares": "billing",
     "invoices": "invoice", "documents": "invoice", "invoice-settings": "invoice", "archive": "invoice", "credit-notes": "invoice",
     "invoice-runs": "invoice", "self-billing-statements": "invoice",
     "payments": "payment", "accounts": "payment", "ledger": "payment", "mandates": "payment", "refunds": "payment", "wallets": "payment",
