@@ -106,7 +106,8 @@ def create_partner(engine: Engine, tenant_id: str, data: dict[str, Any], now: da
     data = dict(data)
     contract = data.pop("contract", None)
     now = now or datetime.now(timezone.utc)
-    row = {**data, **_check_bank(data), "id": new_id("ptn"), "tenant_id": tenant_id, "created_at": now, "updated_at": now}
+    bank = _check_bank(data)
+    row = {**data, **bank, "id": new_id("ptn"), "tenant_id": tenant_id, "created_at": now, "updated_at": now}
     if not (row.get("vat_id") or row.get("tax_number")):
         raise Invalid("vat_id", "a partner needs a VAT id or a tax number: its self-billing statements must name one (§ 14 Abs. 4 UStG)")
     try:
