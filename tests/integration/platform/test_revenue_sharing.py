@@ -15,3 +15,39 @@ def test_a_ticket_across_three_operators_is_cleared_by_kilometres(embedded):
 
 def test_resellers_of_resellers_take_their_stacked_commission_on_prepaid_electricity(embedded):
     reseller_electricity(embedded[1])
+
+
+def test_partner_and_rule_input_is_refused_naming_the_field_and_stores_nothing(embedded):
+    from tests.support.cycle import ok
+    from tests.support.revenue_sharing import ADDRESS
+
+    _, client = embedded
+    base = {"code": "prov", "name": "Provider GmbH", "role": "provider", **ADDRESS, "vat_id": "DE123456789",
+            "bank": {"iban": "DE89370400440532013000"}, "contract": {"reference": "V1", "valid_from": "2026-01-01", "valid_to": "2027-01-01"}}
+    cases = [
+        ({**base, "bank": {"iban": "DE89370400440532013001"}}, "bank.iban"),  # check digits wrong
+        ({**base, "vat_id": None}, "vat_id"),
+        ({**base, "parent": "nobody"}, "parent"),
+        ({**base, "payout_method": "stripe"}, "stripe_account"),
+        ({**base, "contract": {"reference": "V1", "valid_from": "2026-01-01", "valid_to": "2025-01-01"}}, "valid_to"),
+    ]
+    for body, field in cases:
+        refused = client.post("/v1/partners", json=body)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field, (field, refused.text)
+    assert ok(client.get("/v1/partners")) == []
+    partner = ok(client.post("/v1/partners", json=base), 201)
+    assert client.post("/v1/partners", json=base).status_code == 409
+    rules = [
+        ({"partner": "prov", "kind": "percent", "percent": "101"}, "percent"),
+        ({"partner": "prov", "kind": "percent", "percent": "10", "valid_from": "2025-06-01"}, "valid_from"),  # before the contract
+        ({"partner": "prov", "kind": "fixed_per_transaction", "amount": "-1"}, "amount"),
+    ]
+    for body, field in rules:
+        refused = client.post("/v1/share-rules", json=body)
+        assert refused.status_code == 422 and field in refused.json()["errors"][0]["field"], (field, refused.text)
+    assert client.post("/v1/share-rules", json={"partner": "nobody", "kind": "percent", "percent": "10"}).status_code == 404
+    ok(client.post("/v1/share-rules", json={"partner": "prov", "kind": "percent", "percent": "60", "valid_from": "2026-01-01"}), 201)
+    second = client.post("/v1/share-rules", json={"partner": "prov", "kind": "percent", "percent": "41", "valid_from": "2026-02-01"})
+    assert second.status_code == 422, second.text  # 60 % + 41 % of the same line in February
+    assert len(ok(client.get("/v1/share-rules"))) == 1
+    assert client.get(f"/v1/partners/{partner['id']}").status_code == 200
