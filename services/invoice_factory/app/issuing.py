@@ -25,7 +25,7 @@ from libs.platform.outbox import write_outbox
 from services.invoice_factory.adapters.numbering import next_number
 from services.invoice_factory.adapters.tables import inbox, invoices, outbox, seller_profiles
 from services.invoice_factory.app.documents import document_snapshot, profile_of, to_domain
-from services.invoice_factory.domain import check_issuable, compute_totals, party_totals
+from services.invoice_factory.domain import Totals, check_issuable, compute_totals, party_totals
 
 CONSUMER = "invoice-issue"
 PREFIXES = {"380": ("invoice_prefix", "RE-"), "381": ("credit_note_prefix", "GS-"), "389": ("self_billing_prefix", "SB-")}
@@ -59,7 +59,7 @@ def party_shares(lines: list[DraftLine]) -> list[PartyShare]:
     return [PartyShare(partner_id=partner_id, net_minor=amount) for partner_id, amount in totals.items()]
 
 
-def issued_event(snapshot: dict, totals, **fields) -> InvoiceIssued:
+def issued_event(snapshot: dict, totals: Totals, **fields) -> InvoiceIssued:
     """The InvoiceIssued of a finalized snapshot; `fields` adds what only some documents have (prepaid, the corrected invoice)."""
     request = InvoiceRequested.model_validate(snapshot["request"])
     self_billed = snapshot["type_code"] == "389"
