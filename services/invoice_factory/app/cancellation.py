@@ -7,6 +7,13 @@ sees it. A full cancellation (Stornorechnung) credits what is left of every
 line and marks the original voided; a partial credit note credits chosen
 amounts of chosen lines, never more than is left of a line after earlier
 credit notes.
+
+Partners' revenue shares follow the credit: each credited line takes back
+the same fraction of what is left of its shares (domain/shares.py), kept on
+the credit note's lines and in `share_credits` (line position -> one amount
+per share of the original line), and announced per partner on its
+InvoiceIssued. A line with a net of 0 is never credited, so its shares
+(which sum to 0) are never taken back.
 """
 
 from __future__ import annotations
@@ -17,14 +24,15 @@ from decimal import Decimal
 from sqlalchemy import Connection, Engine, select, update
 
 from libs.contracts import topics
-from libs.contracts.events import DraftLine, InvoiceIssued, InvoiceRequested, TaxSubtotal
+from libs.contracts.events import DraftLine, InvoiceRequested
 from libs.ids import new_id
 from libs.money import Money
 from libs.platform.outbox import write_outbox
 from services.invoice_factory.adapters.numbering import next_number
 from services.invoice_factory.adapters.tables import invoices, outbox
 from services.invoice_factory.app.documents import to_domain
-from services.invoice_factory.domain import compute_totals
+from services.invoice_factory.app.issuing import issued_event
+from services.invoice_factory.domain import compute_totals, take_back
 
 
 class CannotCancel(Exception):
@@ -43,31 +51,43 @@ class KeyReused(Exception):
     pass
 
 
-def _credited_so_far(conn: Connection, tenant_id: str, original_id: str) -> dict[int, int]:
-    """Minor units already credited per line position of the original, by all its credit notes."""
+def _credited_so_far(conn: Connection, tenant_id: str, original_id: str) -> tuple[dict[int, int], dict[int, list[int]]]:
+    """Per line position of the original, the minor units already credited and the part of each share already
+    taken back, by all its credit notes."""
     credited: dict[int, int] = {}
+    taken: dict[int, list[int]] = {}
     rows = conn.execute(select(invoices.c.document).where(
         invoices.c.tenant_id == tenant_id, invoices.c.type_code == "381",
         invoices.c.request_id.like(f"%:{original_id}") | invoices.c.request_id.like(f"%:{original_id}:%")))
     for (document,) in rows:
         for position, amount in (document.get("credits") or {}).items():
             credited[int(position)] = credited.get(int(position), 0) + amount
-    return credited
+        for position, amounts in (document.get("share_credits") or {}).items():
+            so_far = taken.setdefault(int(position), [0] * len(amounts))
+            taken[int(position)] = [a + b for a, b in zip(so_far, amounts)]
+    return credited, taken
 
 
-def _credit_lines(request: InvoiceRequested, credits: dict[int, int], remaining: dict[int, int]) -> list[DraftLine]:
-    """The credit note's lines: the original line itself where all of it is credited, else one line of the amount."""
-    lines = []
+def _credit_lines(request: InvoiceRequested, credits: dict[int, int], remaining: dict[int, int],
+                  taken: dict[int, list[int]]) -> tuple[list[DraftLine], dict[str, list[int]]]:
+    """The credit note's lines (the original line itself where all of it is credited, else one line of the amount),
+    each carrying the shares it takes back, and those take-backs per position for `share_credits`."""
+    lines, share_credits = [], {}
     for position, amount in sorted(credits.items()):
         line = request.lines[position - 1]
+        shares_left = [share.amount_minor - t for share, t in zip(line.shares, taken.get(position) or [0] * len(line.shares))]
+        back = take_back(remaining[position], amount, shares_left)
+        shares = [share.model_copy(update={"amount_minor": part}) for share, part in zip(line.shares, back)]
+        if line.shares:
+            share_credits[str(position)] = list(back)
         if amount == line.net_minor and remaining[position] == line.net_minor:
-            lines.append(line)
+            lines.append(line.model_copy(update={"shares": shares}))
             continue
         price = Money(abs(amount), request.currency).amount
         lines.append(line.model_copy(update={
             "description": f"{line.description} (Pos. {position}, anteilig)", "quantity": Decimal(1), "unit_code": "C62",
-            "unit_price": price, "net_minor": amount, "detail": line.detail}))
-    return lines
+            "unit_price": price, "net_minor": amount, "detail": line.detail, "shares": shares}))
+    return lines, share_credits
 
 
 def credit_invoice(engine: Engine, tenant_id: str, invoice_ref: str, reason: str, today: date,
@@ -89,7 +109,7 @@ def credit_invoice(engine: Engine, tenant_id: str, invoice_ref: str, reason: str
         if original.type_code != "380" or original.status not in ("finalized", "paid"):
             raise CannotCancel(f"invoice {original.number or original.id} is {original.status}; only issued invoices can be corrected")
         request = InvoiceRequested.model_validate(original.document["request"])
-        already = _credited_so_far(conn, tenant_id, original.id)
+        already, taken = _credited_so_far(conn, tenant_id, original.id)
         remaining = {i + 1: line.net_minor - already.get(i + 1, 0) for i, line in enumerate(request.lines)}
         full = credits is None
         if full:
@@ -103,12 +123,14 @@ def credit_invoice(engine: Engine, tenant_id: str, invoice_ref: str, reason: str
                     raise InvalidCredit(where, f"credit between 0.01 and what is left of the line ({remaining[position]} minor units)")
         if not credits:
             raise CannotCancel(f"invoice {original.number} is fully credited already")
-        return _issue_credit_note(conn, tenant_id, original, request, _credit_lines(request, credits, remaining),
-                                  credits, reason, today, request_id, void_original=full or credits == {p: left for p, left in remaining.items() if left})
+        lines, share_credits = _credit_lines(request, credits, remaining, taken)
+        return _issue_credit_note(conn, tenant_id, original, request, lines, credits, share_credits, reason, today, request_id,
+                                  void_original=full or credits == {p: left for p, left in remaining.items() if left})
 
 
 def _issue_credit_note(conn: Connection, tenant_id: str, original, request: InvoiceRequested, lines: list[DraftLine],
-                       credits: dict[int, int], reason: str, today: date, request_id: str, void_original: bool) -> str:
+                       credits: dict[int, int], share_credits: dict[str, list[int]], reason: str, today: date, request_id: str,
+                       void_original: bool) -> str:
     snapshot = dict(original.document)
     credit_id = new_id("inv")
     profile = snapshot["seller_profile"]
@@ -123,7 +145,7 @@ def _issue_credit_note(conn: Connection, tenant_id: str, original, request: Invo
                   else f"{what} {of} {original.number} of {original.issue_date.isoformat()}: {reason}"],
         "payment_terms": "Der Betrag wird Ihrem Konto gutgeschrieben." if german else "The amount is credited to your account.",
         "request": request.model_copy(update={"lines": lines}).model_dump(mode="json"),
-        "credits": {str(position): amount for position, amount in credits.items()},
+        "credits": {str(position): amount for position, amount in credits.items()}, "share_credits": share_credits,
     })
     totals = compute_totals(to_domain(snapshot))
     conn.execute(invoices.insert().values(
@@ -134,12 +156,8 @@ def _issue_credit_note(conn: Connection, tenant_id: str, original, request: Invo
         created_at=datetime.now(timezone.utc)))
     if void_original:
         conn.execute(update(invoices).where(invoices.c.id == original.id).values(status="voided"))
-    write_outbox(conn, outbox, tenant_id, topics.INVOICES, original.customer_id, InvoiceIssued(
-        invoice_id=credit_id, number=number, type_code="381", customer_id=original.customer_id,
-        customer_name=request.customer.name, currency=original.currency, issue_date=today, due_date=today,
-        net_minor=totals.net.minor, tax_minor=totals.tax.minor, gross_minor=totals.gross.minor,
-        tax_breakdown=[TaxSubtotal(category=s.category.value, rate=s.rate, net_minor=s.basis.minor, tax_minor=s.tax.minor) for s in totals.breakdown],
-        corrects_invoice_id=original.id))
+    write_outbox(conn, outbox, tenant_id, topics.INVOICES, original.customer_id,
+                 issued_event(snapshot, totals, corrects_invoice_id=original.id))
     return credit_id
 
 

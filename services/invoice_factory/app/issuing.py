@@ -18,14 +18,14 @@ from sqlalchemy import Connection, Engine, select, update
 
 from libs.contracts import topics
 from libs.contracts.envelope import Envelope
-from libs.contracts.events import InvoiceIssued, InvoiceRequested, TaxSubtotal
+from libs.contracts.events import DraftLine, InvoiceIssued, InvoiceRequested, PartyShare, TaxSubtotal
 from libs.ids import new_id
 from libs.platform.inbox import first_delivery
 from libs.platform.outbox import write_outbox
 from services.invoice_factory.adapters.numbering import next_number
 from services.invoice_factory.adapters.tables import inbox, invoices, outbox, seller_profiles
 from services.invoice_factory.app.documents import document_snapshot, profile_of, to_domain
-from services.invoice_factory.domain import check_issuable, compute_totals
+from services.invoice_factory.domain import Totals, check_issuable, compute_totals, party_totals
 
 CONSUMER = "invoice-issue"
 PREFIXES = {"380": ("invoice_prefix", "RE-"), "381": ("credit_note_prefix", "GS-"), "389": ("self_billing_prefix", "SB-")}
@@ -53,6 +53,26 @@ def _dated(snapshot: dict, profile: dict, today: date) -> dict:
     return {**snapshot, **{key: fresh[key] for key in ("issue_date", "due_date", "payment_terms")}}
 
 
+def party_shares(lines: list[DraftLine]) -> list[PartyShare]:
+    """Per partner the sum of its shares on `lines` (partners summing to 0 left out): InvoiceIssued.shares."""
+    totals = party_totals((share.partner_id, share.amount_minor) for line in lines for share in line.shares)
+    return [PartyShare(partner_id=partner_id, net_minor=amount) for partner_id, amount in totals.items()]
+
+
+def issued_event(snapshot: dict, totals: Totals, **fields) -> InvoiceIssued:
+    """The InvoiceIssued of a finalized snapshot; `fields` adds what only some documents have (prepaid, the corrected invoice)."""
+    request = InvoiceRequested.model_validate(snapshot["request"])
+    self_billed = snapshot["type_code"] == "389"
+    return InvoiceIssued(
+        invoice_id=snapshot["invoice_id"], number=snapshot["number"], type_code=snapshot["type_code"],
+        customer_id=request.customer.id, customer_name=request.customer.name, currency=request.currency,
+        issue_date=date.fromisoformat(snapshot["issue_date"]), due_date=date.fromisoformat(snapshot["due_date"]),
+        net_minor=totals.net.minor, tax_minor=totals.tax.minor, gross_minor=totals.gross.minor,
+        tax_breakdown=[TaxSubtotal(category=s.category.value, rate=s.rate, net_minor=s.basis.minor, tax_minor=s.tax.minor) for s in totals.breakdown],
+        shares=[] if self_billed else party_shares(request.lines), statement_id=snapshot.get("statement_id") if self_billed else None,
+        **fields)
+
+
 def _finalize(conn: Connection, tenant_id: str, snapshot: dict, profile: dict, today: date) -> dict:
     """Take the number and write the InvoiceIssued event; returns the column values of the finalized invoice."""
     request = InvoiceRequested.model_validate(snapshot["request"])
@@ -67,15 +87,8 @@ def _finalize(conn: Connection, tenant_id: str, snapshot: dict, profile: dict, t
               "number": number, "issue_date": today, "due_date": due, "document": snapshot, "problems": None,
               "net_minor": totals.net.minor, "tax_minor": totals.tax.minor, "gross_minor": totals.gross.minor,
               "email_to": request.customer.email if request.customer.email_invoices else None}
-    if snapshot["type_code"] == "389":
-        return values  # a statement of what the tenant owes a partner: no receivable; settlement posts the payable
-    write_outbox(conn, outbox, tenant_id, topics.INVOICES, request.customer.id, InvoiceIssued(
-        invoice_id=snapshot["invoice_id"], number=number, type_code=snapshot["type_code"], customer_id=request.customer.id,
-        customer_name=request.customer.name, currency=request.currency, issue_date=today, due_date=due,
-        net_minor=totals.net.minor, tax_minor=totals.tax.minor, gross_minor=totals.gross.minor,
-        tax_breakdown=[TaxSubtotal(category=s.category.value, rate=s.rate, net_minor=s.basis.minor, tax_minor=s.tax.minor) for s in totals.breakdown],
-        prepaid_minor=prepaid,
-    ))
+    # a statement (389) is announced too, naming its statement_id: the payment factory that asked for it posts the payable
+    write_outbox(conn, outbox, tenant_id, topics.INVOICES, request.customer.id, issued_event(snapshot, totals, prepaid_minor=prepaid))
     return values
 
 

@@ -13,11 +13,12 @@ from services.invoice_factory.domain.issuable import (
 from services.invoice_factory.domain.lines import InvoiceLine, LineKind, Period, TaxCategory
 from services.invoice_factory.domain.parties import Contact, Party
 from services.invoice_factory.domain.payment import BankAccount, PaymentMeans, PaymentMeansCode
+from services.invoice_factory.domain.shares import party_totals, take_back
 from services.invoice_factory.domain.totals import TaxBreakdown, Totals, compute_totals, tax_breakdown
 
 __all__ = [
     "BankAccount", "Contact", "DocumentType", "Exemption", "InvalidField", "Invoice", "InvoiceLine", "IssueError",
     "LineKind", "MissingField", "NotIssuable", "Party", "PaymentMeans", "PaymentMeansCode", "Period",
     "PrecedingInvoice", "Profile", "TaxBreakdown", "TaxCategory", "Totals", "check_issuable", "compute_totals",
-    "exemption_for", "is_valid_iban", "tax_breakdown",
+    "exemption_for", "is_valid_iban", "party_totals", "take_back", "tax_breakdown",
 ]
