@@ -222,3 +222,48 @@ def reseller_electricity(client) -> dict:
         assert (invoice["gross_minor"], invoice["paid_minor"]) == (4165, 4165)
     wait_payables(client, {stadtwerk["id"]: 525 + 700, nord["id"]: 175})  # settled on payment: the wallet paid it all
     return {"network": net, "partners": {"stadtwerk": stadtwerk, "nord": nord}}
+
+
+def partner_statements_and_payouts(client, mobility: dict) -> None:
+    """After the mobility invoice is paid: each partner's self-billing statement (389) with its VAT, a fee netted against
+    it, one SEPA payout file, and the payable back at zero in the ledger."""
+    provider, support = mobility["partners"]["provider"], mobility["partners"]["support"]
+    start, end = mobility["period"]
+    last = end - timedelta(days=1)
+    fee = ok(client.post("/v1/partner-fees", json={"partner_id": support["id"], "currency": "EUR", "amount_minor": 50,
+                                                   "description": "Plattformgebühr"}, headers={"Idempotency-Key": f"fee-{support['id']}"}), 201)
+    assert payable(client, support["id"]) == 200 - 50
+
+    def state(partner: dict) -> dict:
+        created = ok(client.post("/v1/partner-statements", json={"partner_id": partner["id"], "currency": "EUR",
+                                                                 "period_start": start.isoformat(), "period_end": last.isoformat()}), 201)
+        return wait_for(lambda: (s := ok(client.get(f"/v1/partner-statements/{created['id']}")))["status"] == "issued" and s,
+                        "the 389 statement to be issued", timeout=60)
+
+    stated = state(provider)
+    assert (stated["net_minor"], stated["tax_minor"], stated["gross_minor"], stated["fees_minor"], stated["payout_due_minor"]) == \
+        (2100, 399, 2499, 0, 2499)  # the provider's 70 % plus 19 % VAT on its own service
+    assert stated["number"].startswith("SB-")
+    again = client.post("/v1/partner-statements", json={"partner_id": provider["id"], "currency": "EUR",
+                                                        "period_start": start.isoformat(), "period_end": last.isoformat()})
+    assert again.status_code == 422, again.text  # everything of the period is on the first statement already
+    support_statement = state(support)
+    assert (support_statement["net_minor"], support_statement["tax_minor"], support_statement["fees_minor"],
+            support_statement["payout_due_minor"]) == (200, 38, 50, 188)
+    assert fee["id"]
+    statement_doc = wait_for(lambda: [i for i in ok(client.get("/v1/invoices", params={"customer_id": provider["id"]}))
+                                      if i["number"] == stated["number"]], "the 389 in the invoice list", timeout=60)[0]
+    assert statement_doc["gross_minor"] == 2499
+
+    body = {"currency": "EUR", "method": "sepa", "execution_date": date.today().isoformat(), "partner_ids": [provider["id"], support["id"]]}
+    payout = ok(client.post("/v1/partner-payouts", json=body, headers={"Idempotency-Key": f"payout-{provider['id']}"}), 201)
+    assert payout["total_minor"] == 2499 + 188 and {i["partner_id"]: i["amount_minor"] for i in payout["items"]} == \
+        {provider["id"]: 2499, support["id"]: 188}
+    assert provider["bank"]["iban"] in payout["pain001"] and "<CdtTrfTxInf>" in payout["pain001"]
+    replay = ok(client.post("/v1/partner-payouts", json=body, headers={"Idempotency-Key": f"payout-{provider['id']}"}), 201)
+    assert replay["id"] == payout["id"]
+    for partner in (provider, support):
+        account = ok(client.get(f"/v1/partner-accounts/{partner['id']}", params={"currency": "EUR"}))
+        assert account["balance_minor"] == 0, account
+        assert {"revenue_share", "statement_vat", "partner_payout"} <= {e["kind"] for e in account["entries"]}
+    assert ok(client.get(f"/v1/partner-statements/{stated['id']}"))["status"] == "paid"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tests.support.revenue_sharing import reseller_electricity, shared_mobility, transport_ticket
+from tests.support.revenue_sharing import partner_statements_and_payouts, reseller_electricity, shared_mobility, transport_ticket
 
 
 def test_shared_mobility_splits_one_invoice_and_one_payment_among_owner_provider_and_service_partners(embedded):
-    shared_mobility(embedded[1])
+    partner_statements_and_payouts(embedded[1], shared_mobility(embedded[1]))
 
 
 def test_a_ticket_across_three_operators_is_cleared_by_kilometres(embedded):
