@@ -26,7 +26,9 @@ usage = typer.Typer(help="Usage events")
 runs = typer.Typer(help="Billing runs")
 invoices = typer.Typer(help="Invoices")
 payments = typer.Typer(help="Payments and accounts")
-for sub, name in [(customers, "customers"), (plans, "plans"), (subs, "subscriptions"), (usage, "usage"), (runs, "billing-runs"), (invoices, "invoices"), (payments, "payments")]:
+partners = typer.Typer(help="Partners, share rules, statements and payouts (revenue sharing)")
+for sub, name in [(customers, "customers"), (plans, "plans"), (subs, "subscriptions"), (usage, "usage"), (runs, "billing-runs"), (invoices, "invoices"),
+                  (payments, "payments"), (partners, "partners")]:
     app.add_typer(sub, name=name)
 
 
@@ -311,6 +313,49 @@ def payment_import_statement(file: Path):
     typer.echo(response.text, err=response.status_code >= 400)
     if response.status_code >= 400:
         raise typer.Exit(1)
+
+
+@partners.command("create")
+def partner_create(file: Path = typer.Argument(..., help="partner JSON (see openapi/billing_factory.json, PartnerIn), or - for stdin")):
+    _call("POST", "/v1/partners", _load(file))
+
+
+@partners.command("list")
+def partner_list():
+    _call("GET", "/v1/partners")
+
+
+@partners.command("add-rule")
+def partner_rule(file: Path = typer.Argument(..., help="share rule JSON (ShareRuleIn), or - for stdin")):
+    """Add a revenue-sharing rule; refused when a source would give away more than it has."""
+    _call("POST", "/v1/share-rules", _load(file))
+
+
+@partners.command("report")
+def partner_report(billing_run: Optional[str] = None):
+    """Each partner's share of what was billed (internal; never on customer invoices)."""
+    _call("GET", "/v1/revenue-shares" + (f"?billing_run_id={billing_run}" if billing_run else ""))
+
+
+@partners.command("statement")
+def partner_statement(partner_id: str, period_start: str, period_end: str, currency: str = "EUR"):
+    """State what was settled to a partner in a period; the invoice factory issues it as a self-billing statement (389)."""
+    _call("POST", "/v1/partner-statements", {"partner_id": partner_id, "currency": currency, "period_start": period_start, "period_end": period_end})
+
+
+@partners.command("account")
+def partner_account(partner_id: str, currency: str = "EUR"):
+    """The partner's payable in the ledger: shares, reversals, fees, VAT and payouts."""
+    _call("GET", f"/v1/partner-accounts/{partner_id}?currency={currency}")
+
+
+@partners.command("payout")
+def partner_payout(method: str = typer.Option("sepa", help="sepa | stripe"), currency: str = "EUR", partner: list[str] = typer.Option([]),
+                   pain001: Optional[Path] = None):
+    """Pay partners what their issued statements are due; with --pain001 FILE the SEPA credit-transfer file is written there."""
+    data = _call("POST", "/v1/partner-payouts", {"currency": currency, "method": method, "partner_ids": partner}, idempotent=True)
+    if pain001 and isinstance(data, dict) and data.get("pain001"):
+        pain001.write_text(data["pain001"])
 
 
 def main() -> None:
