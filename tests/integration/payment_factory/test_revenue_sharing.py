@@ -240,11 +240,15 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(svc):
             422, "partner-refused", "bank.iban")
     assert balance(client, "bad") == before == 1190
     assert client.get(f"/v1/partner-statements/{st['id']}", headers=H).json()["status"] == "issued"
+    partner(container, "bad")  # the billing factory corrects the IBAN: the same run now pays
+    fixed = post(client, "/v1/partner-payouts", {"currency": "EUR", "method": "sepa"}, "po-bad")
+    assert [(i["partner_id"], i["amount_minor"]) for i in fixed["items"]] == [("bad", 1190)] and GOOD_IBAN in fixed["pain001"]
     problem(client.post("/v1/partner-payouts", json={"currency": "EUR", "method": "sepa", "partner_ids": ["ghost"]},
                         headers={**H, "Idempotency-Key": "po-ghost"}), 404, "not-found", "partner_ids.0")
     # another tenant sees none of it
     problem(client.get(f"/v1/partner-statements/{st['id']}", headers=OTHER), 404, "not-found")
     problem(client.get("/v1/partner-accounts/bad", headers=OTHER), 404, "not-found")
+    problem(client.get(f"/v1/partner-payouts/{fixed['id']}", headers=OTHER), 404, "not-found")
     problem(client.get("/v1/partner-settlements/inv-RE-9", headers=OTHER), 404, "not-found")
     assert client.get("/v1/partner-statements", headers=OTHER).json() == []
     problem(client.post("/v1/partner-statements", json={"partner_id": "bad", **PERIOD}, headers=OTHER), 404, "not-found", "partner_id")
