@@ -21,6 +21,8 @@ OWNERS = {
     "invoice-runs": "invoice", "self-billing-statements": "invoice",
     "payments": "payment", "accounts": "payment", "ledger": "payment", "mandates": "payment", "refunds": "payment", "wallets": "payment",
     "authorizations": "payment",
+    "revenue-sharing": "payment", "partner-fees": "payment", "partner-statements": "payment", "partner-payouts": "payment",
+    "partner-accounts": "payment", "partner-settlements": "payment",
 }
 PUBLIC_PATHS = ("archive/blobs",)  # signed URLs carry their own authorization
 FORWARDED_HEADERS = ("content-type", "accept", "idempotency-key", "accept-language")

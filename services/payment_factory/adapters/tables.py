@@ -185,3 +185,5 @@ webhook_events = Table(
     Column("outcome", String(200), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
+
+from services.payment_factory.adapters import partner_tables  # noqa: E402,F401  (revenue sharing registers its tables here too)

@@ -25,6 +25,7 @@ from libs.platform.outbox import write_outbox
 from services.payment_factory.adapters.sql_ledger import SqlLedger
 from services.payment_factory.adapters.tables import open_items, outbox, payment_reversals, payments
 from services.payment_factory.app.accounts import customer_account, platform_account
+from services.payment_factory.app.settlement import settle_cash
 from services.payment_factory.domain.allocation import Allocation, OpenItem, allocate_payment, reopen_for_refund
 from services.payment_factory.domain.ledger import Leg, TransferRequest
 from services.payment_factory.domain.ledger_accounts import AccountPurpose
@@ -83,6 +84,7 @@ def record_payment(engine: Engine, books: SqlLedger, tenant: str, idempotency_ke
     books.transfer(conn, tenant, TransferRequest(f"payment:{idempotency_key}", (Leg(source, receivable, amount.minor, amount.currency),),
                                                  {"kind": "payment", "payment_id": payment_id, "reference": reference, "method": method}))
     _add_paid(conn, tenant, allocations, +1)
+    settle_cash(conn, books, tenant, allocations, +1, "payment", payment_id)  # partners earn their share of what was paid
     row = {"id": payment_id, "tenant_id": tenant, "idempotency_key": idempotency_key, "request_hash": digest, "customer_id": customer_id,
            "currency": amount.currency, "amount_minor": amount.minor, "method": method, "reference": reference,
            "allocations": [{"invoice_id": a.invoice_id, "amount_minor": a.amount_minor} for a in allocations],
@@ -195,7 +197,9 @@ def charge_back_payment(engine: Engine, books: SqlLedger, tenant: str, idempoten
 def _record_reversal(conn: Connection, tenant: str, kind: str, key: str, digest: str, pay, amount: int, reason: str, transfer_id: str,
                      reopened: list[Allocation], books: SqlLedger) -> dict:
     _add_paid(conn, tenant, reopened, -1)
-    row = {"id": new_id("rev"), "tenant_id": tenant, "payment_id": pay.id, "kind": kind, "idempotency_key": key, "request_hash": digest,
+    reversal_id = new_id("rev")
+    settle_cash(conn, books, tenant, reopened, -1, kind, reversal_id)  # and give back their share of what was taken back
+    row = {"id": reversal_id, "tenant_id": tenant, "payment_id": pay.id, "kind": kind, "idempotency_key": key, "request_hash": digest,
            "amount_minor": amount, "reason": reason, "transfer_id": transfer_id,
            "reopened": [{"invoice_id": a.invoice_id, "amount_minor": a.amount_minor} for a in reopened], "created_at": books.clock.now()}
     conn.execute(payment_reversals.insert().values(**row))

@@ -17,6 +17,7 @@ from libs.platform.inbox import first_delivery
 from services.payment_factory.adapters.sql_ledger import SqlLedger
 from services.payment_factory.adapters.tables import inbox, open_items
 from services.payment_factory.app.accounts import customer_account, platform_account
+from services.payment_factory.app.settlement import record_invoice
 from services.payment_factory.domain.ledger import Leg, TransferRequest
 from services.payment_factory.domain.ledger_accounts import AccountPurpose
 
@@ -29,6 +30,8 @@ def _leg(customer: str, other: str, amount: int, currency: str, charge: bool) ->
 
 
 def post_invoice(engine: Engine, books: SqlLedger, env: Envelope, inv: InvoiceIssued) -> None:
+    if inv.type_code == "389":
+        return  # a self-billing statement is what we owe a partner, never a customer's receivable (see partner_statements)
     tenant = env.tenant_id
     with engine.begin() as conn:
         if not first_delivery(conn, inbox, CONSUMER, env.id):
@@ -56,3 +59,4 @@ def post_invoice(engine: Engine, books: SqlLedger, env: Envelope, inv: InvoiceIs
             amount_minor=sign * inv.gross_minor, paid_minor=-settled + (min(inv.prepaid_minor, inv.gross_minor) if sign > 0 else 0),
             issue_date=inv.issue_date, due_date=inv.due_date,
             type_code=inv.type_code))
+        record_invoice(conn, books, tenant, inv)  # partners' shares, settled from here on

@@ -20,6 +20,8 @@ from services.payment_factory.app.payments import PaymentRefused, charge_back_pa
 from services.payment_factory.domain.ledger_errors import (CurrencyMismatch, IdempotencyConflict, InsufficientFunds, InvalidTransfer,
                                                            UnknownAccount, UnknownTransfer)
 from services.payment_factory.entrypoints import schemas as s
+from services.payment_factory.app.partners import PartnerRefused
+from services.payment_factory.entrypoints.partners_http import build_partners_router
 from services.payment_factory.entrypoints.prepaid_http import build_prepaid_router
 
 ERRORS = {
@@ -39,6 +41,7 @@ ERRORS = {
                                      errors=[{"field": "provider", "message": f"{e.provider}: {e.code or e.message}"}]),
     WebhookRejected: lambda e: Problem(400, "webhook-rejected", "Webhook rejected", e.reason,
                                        errors=[{"field": "signature", "message": e.reason}]),
+    PartnerRefused: lambda e: Problem(e.status, e.slug, "Revenue sharing refused", e.reason, errors=[{"field": e.field, "message": e.reason}]),
 }
 
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
@@ -145,6 +148,7 @@ def build_router(c) -> APIRouter:
         return result
 
     router.include_router(build_prepaid_router(c, money))
+    router.include_router(build_partners_router(c))
     return router
 
 
