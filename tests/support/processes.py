@@ -75,6 +75,10 @@ class Cluster:
             svc.kill(signal.SIGTERM)
 
 
+SEPA_CREDITOR = {"CLOUDBILL_PAYMENT_SEPA_CREDITOR_NAME": "Cycle Cloud GmbH", "CLOUDBILL_PAYMENT_SEPA_CREDITOR_IBAN": "DE02120300000000202051",
+                 "CLOUDBILL_PAYMENT_SEPA_CREDITOR_ID": "DE98ZZZ09999999999"}
+
+
 def cluster_env(log_dir: Path, isolation: str | None = None) -> Cluster:
     """Environment for each service: own Postgres schema and consumer group; shared Kafka, FerretDB, SeaweedFS."""
     run = isolation or uuid.uuid4().hex[:8]
@@ -93,6 +97,8 @@ def cluster_env(log_dir: Path, isolation: str | None = None) -> Cluster:
             p + "S3_ACCESS_KEY": os.environ["CLOUDBILL_S3_ACCESS_KEY"], p + "S3_SECRET_KEY": os.environ["CLOUDBILL_S3_SECRET_KEY"],
             p + "S3_BUCKET": f"archive-{run}", "PYTHONPATH": str(REPO),
         })
+        if name == "payment_factory":
+            env.update(SEPA_CREDITOR)
         if name == "billing_factory":
             env[p + "USAGE_LOG_GROUP"] = f"cloudbill-usage-log-{run}"
         if name == "interface_layer":
