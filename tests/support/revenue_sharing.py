@@ -102,10 +102,10 @@ def shared_mobility(client) -> dict:
         "code": f"mobility-{net.suffix}", "name": "Carsharing", "currency": "EUR", "interval": "month", "charges": [
             {"code": "fee", "name": "Monatsgebühr", "model": "flat_fee", "amount": "9.90"},
             {"code": "minutes", "name": "Fahrminuten", "model": "per_unit", "metric": metric, "unit_price": "0.30"}]}), 201)
-    net.rule("citycars", "percent", percent="70", charge_codes=["minutes"], order=1)
-    net.rule("fixit", "fixed_per_transaction", amount="0.50", charge_codes=["minutes"], order=2)
-    net.rule("parkhaus", "percent", percent="5", charge_codes=["minutes"], order=3)
-    net.rule("callcenter", "fixed_per_period", amount="2.00", charge_codes=["fee"], order=4)
+    net.rule("citycars", "percent", percent="70", charge_codes=["minutes"], order=1, plan_codes=[plan["code"]])
+    net.rule("fixit", "fixed_per_transaction", amount="0.50", charge_codes=["minutes"], order=2, plan_codes=[plan["code"]])
+    net.rule("parkhaus", "percent", percent="5", charge_codes=["minutes"], order=3, plan_codes=[plan["code"]])
+    net.rule("callcenter", "fixed_per_period", amount="2.00", charge_codes=["fee"], order=4, plan_codes=[plan["code"]])
     buyer = customer(client, net.suffix)
     start = month_start()
     sub = ok(client.post("/v1/subscriptions", json={"customer": buyer["external_id"], "plan": plan["code"], "started_at": start.isoformat()}), 201)
@@ -156,7 +156,7 @@ def transport_ticket(client) -> dict:
     plan = ok(client.post("/v1/plans", json={"code": f"ticketing-{net.suffix}", "name": "eTicket", "currency": "EUR", "interval": "month",
                                             "charges": [{"code": "app", "name": "App-Nutzung", "model": "per_unit", "metric": metric,
                                                          "unit_price": "0.00"}]}), 201)
-    net.rule("clearing", "clearing", percent="97", charge_codes=[f"ticket-{net.suffix}"])
+    net.rule("clearing", "clearing", percent="97", charge_codes=[f"ticket-{net.suffix}"], plan_codes=[plan["code"]])
     buyer = customer(client, net.suffix)
     start = month_start()
     sub = ok(client.post("/v1/subscriptions", json={"customer": buyer["external_id"], "plan": plan["code"], "started_at": start.isoformat()}), 201)
@@ -187,18 +187,18 @@ def reseller_electricity(client) -> dict:
     net = Network(client)
     stadtwerk = net.partner("stadtwerk", "reseller")
     nord = net.partner("nord", "reseller", parent="stadtwerk")
-    net.rule("stadtwerk", "commission", percent="20", resold_only=True, order=1)
-    net.rule("nord", "commission", percent="25", source="stadtwerk", of_source=True, resold_only=True, order=2)
-    cycle = client.patch(f"/v1/partners/{net.code('stadtwerk')}", json={"parent": net.code("nord")})
-    assert cycle.status_code == 422 and cycle.json()["errors"][0]["field"] == "parent", cycle.text
-    too_much = client.post("/v1/share-rules", json={"partner": net.code("nord"), "kind": "percent", "percent": "80", "source": net.code("stadtwerk"),
-                                                     "of_source": True})
-    assert too_much.status_code == 422, too_much.text  # 25 % + 80 % of the utility's share is more than it has
     metric = f"kwh_{net.suffix}"
     ok(client.post("/v1/metrics", json={"code": metric, "name": "Strom (kWh)", "aggregation": "sum", "field": "kwh", "decimals": 3}), 201)
     plan = ok(client.post("/v1/plans", json={"code": f"strom-{net.suffix}", "name": "Strom prepaid", "currency": "EUR", "interval": "month",
                                             "charges": [{"code": "kwh", "name": "Arbeitspreis", "model": "per_unit", "metric": metric,
                                                          "unit_price": "0.35"}]}), 201)
+    net.rule("stadtwerk", "commission", percent="20", resold_only=True, order=1, plan_codes=[plan["code"]])
+    net.rule("nord", "commission", percent="25", source="stadtwerk", of_source=True, resold_only=True, order=2, plan_codes=[plan["code"]])
+    cycle = client.patch(f"/v1/partners/{net.code('stadtwerk')}", json={"parent": net.code("nord")})
+    assert cycle.status_code == 422 and cycle.json()["errors"][0]["field"] == "parent", cycle.text
+    too_much = client.post("/v1/share-rules", json={"partner": net.code("nord"), "kind": "percent", "percent": "80", "source": net.code("stadtwerk"),
+                                                     "of_source": True, "plan_codes": [plan["code"]]})
+    assert too_much.status_code == 422, too_much.text  # 25 % + 80 % of the utility's share is more than it has
     start = month_start()
     buyers = {}
     for who in ("nord", "stadtwerk", None):
