@@ -270,3 +270,24 @@ def partner_statements_and_payouts(client, mobility: dict) -> None:
         assert account["balance_minor"] == 0, account
         assert {"revenue_share", "statement_vat", "partner_payout"} <= {e["kind"] for e in account["entries"]}
     assert ok(client.get(f"/v1/partner-statements/{stated['id']}"))["status"] == "paid"
+    partner_reads_only_its_own(client, provider, stated, statement_doc, support_statement, mobility["invoice"])
+
+
+def partner_reads_only_its_own(client, provider: dict, stated: dict, document: dict, other_statement: dict, customer_invoice: dict) -> None:
+    """The provider's ERP, with the key the tenant issued to it, fetches its statement, its 389 and its payout in the ledger."""
+    key = ok(client.post("/v1/api-keys", json={"name": "ERP CityCars", "partner_id": provider["code"]}), 201)["api_key"]
+    as_partner = {"Authorization": f"Bearer {key}"}
+    assert [s["id"] for s in ok(client.get("/v1/partner-statements", params={"partner_id": other_statement["partner_id"]},
+                                           headers=as_partner))] == [stated["id"]]
+    assert ok(client.get(f"/v1/partner-statements/{stated['id']}", headers=as_partner))["payout_due_minor"] == 2499
+    pdf = client.get(f"/v1/invoices/{document['id']}/pdf", headers=as_partner)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    account = ok(client.get(f"/v1/partner-accounts/{provider['id']}", headers=as_partner))
+    assert account["balance_minor"] == 0 and "partner_payout" in {e["kind"] for e in account["entries"]}
+    for path in (f"/v1/partner-statements/{other_statement['id']}", f"/v1/partner-accounts/{other_statement['partner_id']}",
+                 f"/v1/invoices/{customer_invoice['id']}/pdf", f"/v1/invoices/{customer_invoice['id']}"):
+        assert client.get(path, headers=as_partner).status_code == 404, path
+    for method, path in (("GET", "/v1/customers"), ("GET", "/v1/tenants/me"), ("POST", "/v1/partner-payouts"), ("GET", "/v1/revenue-shares")):
+        assert client.request(method, path, headers=as_partner).status_code == 403, path
+    refused = client.post("/v1/api-keys", json={"name": "nobody", "partner_id": "ptn_unknown"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "partner_id"

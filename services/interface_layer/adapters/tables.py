@@ -25,6 +25,7 @@ api_keys = Table(
     Column("key_hash", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("partner_id", String(64), nullable=True),  # a partner's key: it reads only that partner's statements, payouts and account
 )
 
 webhook_endpoints = Table(

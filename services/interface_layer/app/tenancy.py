@@ -25,6 +25,7 @@ class Tenant:
     id: str
     name: str
     parent_id: str | None
+    partner_id: str | None = None  # set when the caller is a partner of the tenant, not the tenant itself
 
 
 @dataclass(frozen=True)
@@ -47,16 +48,17 @@ class Tenancy:
             conn.execute(api_keys.insert().values(id=new_id("key"), tenant_id=tid, name="initial", prefix=key.prefix, key_hash=key.hash, created_at=now))
         return NewTenant(Tenant(tid, name, parent_id), key.token)
 
-    def create_key(self, tenant_id: str, name: str) -> tuple[str, str]:
+    def create_key(self, tenant_id: str, name: str, partner_id: str | None = None) -> tuple[str, str]:
         key = issue_key()
         kid = new_id("key")
         with self._engine.begin() as conn:
-            conn.execute(api_keys.insert().values(id=kid, tenant_id=tenant_id, name=name, prefix=key.prefix, key_hash=key.hash, created_at=datetime.now(timezone.utc)))
+            conn.execute(api_keys.insert().values(id=kid, tenant_id=tenant_id, name=name, prefix=key.prefix, key_hash=key.hash,
+                                                  created_at=datetime.now(timezone.utc), partner_id=partner_id))
         return kid, key.token
 
     def list_keys(self, tenant_id: str) -> list[dict]:
         with self._engine.connect() as conn:
-            rows = conn.execute(select(api_keys.c.id, api_keys.c.name, api_keys.c.prefix, api_keys.c.created_at, api_keys.c.revoked_at).where(api_keys.c.tenant_id == tenant_id))
+            rows = conn.execute(select(api_keys.c.id, api_keys.c.name, api_keys.c.prefix, api_keys.c.created_at, api_keys.c.revoked_at, api_keys.c.partner_id).where(api_keys.c.tenant_id == tenant_id))
             return [dict(r._mapping) for r in rows]
 
     def revoke_key(self, tenant_id: str, key_id: str) -> bool:
@@ -73,13 +75,13 @@ class Tenancy:
         prefix, secret = parsed
         with self._engine.connect() as conn:
             row = conn.execute(
-                select(api_keys.c.key_hash, api_keys.c.revoked_at, tenants.c.id, tenants.c.name, tenants.c.parent_id)
+                select(api_keys.c.key_hash, api_keys.c.revoked_at, api_keys.c.partner_id, tenants.c.id, tenants.c.name, tenants.c.parent_id)
                 .join(tenants, tenants.c.id == api_keys.c.tenant_id)
                 .where(api_keys.c.prefix == prefix)
             ).first()
         if row is None or row.revoked_at is not None or not secret_matches(secret, row.key_hash):
             raise NotAuthenticated("unknown or revoked API key")
-        return Tenant(row.id, row.name, row.parent_id)
+        return Tenant(row.id, row.name, row.parent_id, row.partner_id)
 
     def get(self, tenant_id: str) -> Tenant | None:
         with self._engine.connect() as conn:
@@ -95,6 +97,8 @@ class Tenancy:
         """A key acts for its tenant, or for a descendant sub-tenant; anything else is unknown (404)."""
         if not requested_id or requested_id == authenticated.id:
             return authenticated
+        if authenticated.partner_id:
+            raise UnknownTenant(requested_id)  # a partner's key sees only its own data in its tenant
         current = self.get(requested_id)
         target = current
         while current is not None:

@@ -12,6 +12,7 @@ from services.interface_layer.app.ingest_usage import UsageIn, UsageRejected
 from services.interface_layer.app.tenancy import Tenant
 from services.interface_layer.entrypoints import schemas
 from services.interface_layer.entrypoints.auth import admin_header, authenticate, require_admin
+from services.interface_layer.entrypoints.partner_access import forbidden, internal_get, partner_view
 from services.interface_layer.entrypoints.proxy import PUBLIC_PATHS, forward, owner_of
 
 
@@ -20,7 +21,11 @@ def build_router(container) -> APIRouter:
     tenancy = container.tenancy
 
     def caller(request: Request) -> Tenant:
-        return authenticate(request, tenancy)
+        """The tenant calling; a partner's key is refused here, it only reads through `partner_view`."""
+        who = authenticate(request, tenancy)
+        if who.partner_id:
+            raise forbidden()
+        return who
 
     @router.post("/v1/tenants", status_code=201, response_model=schemas.TenantCreatedOut, tags=["tenants"],
                  summary="Create a tenant (admin token) or a sub-tenant of the caller (API key)")
@@ -43,9 +48,15 @@ def build_router(container) -> APIRouter:
         return [schemas.TenantOut(id=t.id, name=t.name, parent_id=t.parent_id) for t in tenancy.children(tenant.id)]
 
     @router.post("/v1/api-keys", status_code=201, response_model=schemas.ApiKeyCreatedOut, tags=["api keys"])
-    def create_key(body: schemas.ApiKeyIn, tenant: Tenant = Depends(caller)):
-        key_id, token = tenancy.create_key(tenant.id, body.name)
-        container.audit(tenant.id, "api_key.created", {"key_id": key_id, "name": body.name})
+    async def create_key(body: schemas.ApiKeyIn, tenant: Tenant = Depends(caller)):
+        if body.partner_id is not None:
+            found = await internal_get(container.clients["billing"], f"/v1/partners/{body.partner_id}", tenant.id, container.settings.internal_token)
+            if found.status_code != 200:
+                raise Problem(422, "validation-error", "Invalid request", f"no partner {body.partner_id!r} in this tenant",
+                              errors=[{"field": "partner_id", "message": "unknown partner"}])
+            body = body.model_copy(update={"partner_id": found.json()["id"]})
+        key_id, token = tenancy.create_key(tenant.id, body.name, body.partner_id)
+        container.audit(tenant.id, "api_key.created", {"key_id": key_id, "name": body.name, "partner_id": body.partner_id})
         return schemas.ApiKeyCreatedOut(id=key_id, api_key=token)
 
     @router.get("/v1/api-keys", response_model=list[schemas.ApiKeyOut], tags=["api keys"])
@@ -117,7 +128,12 @@ def build_router(container) -> APIRouter:
         owner = owner_of(path)
         if owner is None:
             raise Problem(404, "not-found", "Not found", f"no resource /v1/{path}")
-        tenant_id = None if path.startswith(PUBLIC_PATHS) else caller(request).id
+        tenant_id = None
+        if not path.startswith(PUBLIC_PATHS):
+            who = authenticate(request, tenancy)
+            if who.partner_id:
+                return await partner_view(request, path, who, container.clients, container.settings.internal_token)
+            tenant_id = who.id
         if request.method != "GET" and tenant_id:
             container.audit(tenant_id, "request", {"method": request.method, "path": f"/v1/{path}"})
         return await forward(request, container.clients[owner], path, tenant_id, container.settings.internal_token)

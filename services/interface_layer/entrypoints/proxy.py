@@ -32,14 +32,16 @@ def owner_of(path: str) -> str | None:
     return OWNERS.get(path.split("/", 1)[0])
 
 
-async def forward(request: Request, client: httpx.AsyncClient, path: str, tenant_id: str | None, internal_token: str) -> Response:
+async def forward(request: Request, client: httpx.AsyncClient, path: str, tenant_id: str | None, internal_token: str,
+                  params: list[tuple[str, str]] | None = None) -> Response:
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_HEADERS}
     headers[INTERNAL_TOKEN_HEADER] = internal_token
     if tenant_id:
         headers[TENANT_HEADER] = tenant_id
     try:
         upstream = await client.request(
-            request.method, f"/v1/{path}", params=request.query_params.multi_items(), content=await request.body(), headers=headers
+            request.method, f"/v1/{path}", params=request.query_params.multi_items() if params is None else params,
+            content=await request.body(), headers=headers
         )
     except httpx.TransportError as exc:
         raise Problem(503, "service-unavailable", "Service unavailable", f"{type(exc).__name__}", headers={"Retry-After": "5"}) from None

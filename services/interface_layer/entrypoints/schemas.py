@@ -62,6 +62,9 @@ class TenantCreatedOut(TenantOut):
 class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
+    partner_id: str | None = Field(default=None, max_length=64, description=(
+        "Issue the key to one of your partners: it can only read that partner's statements (and their 389 documents), "
+        "payouts and payable account; everything else answers 403"))
 
 
 class WebhookEndpointIn(BaseModel):
@@ -112,5 +115,6 @@ class ApiKeyOut(BaseModel):
     id: str
     name: str
     prefix: str
+    partner_id: str | None = None
     created_at: datetime
     revoked_at: datetime | None
