@@ -85,6 +85,7 @@ def split_lines(lines: Sequence[SplitLine], rules: Sequence[ShareRule], partners
     """The partners' shares of each line (same order as `lines`), from the rules valid on the period's start."""
     money = _Money.of(ctx.currency, rounding)
     states = [_LineState(line) for line in lines]
+    by_code = {p.code: p for p in partners.values()}
     for i, rule in sorted(enumerate(rules), key=lambda item: (item[1].order, item[1].id)):
         at = f"rules[{i}]"
         partner = _runnable(rule, partners, at)
@@ -94,13 +95,13 @@ def split_lines(lines: Sequence[SplitLine], rules: Sequence[ShareRule], partners
             continue
         targets = [s for s in states if _in_scope(rule, s.line)]
         if rule.kind is RuleKind.CLEARING:
-            targets = [s for s in targets if _clearing_keys(s.line, partners, ctx.period_start)]
+            targets = [s for s in targets if _clearing_keys(s.line, by_code, ctx.period_start)]
         if not targets:
             continue
         amounts = _raw_amounts(rule, targets, money)
         for state, (amount, basis) in zip(targets, _bounded(rule, targets, amounts, money)):
             if amount:
-                state.carve(rule, partner, amount, basis, partners, money)
+                state.carve(rule, partner, amount, basis, by_code, money)
     return [state.shares() for state in states]
 
 
@@ -154,7 +155,7 @@ class _LineState:
             return abs(self.line.net_minor) - sum(p.amount for p in self.parts)
         return sum(p.amount for p in self.parts if p.partner_id == source_id)
 
-    def carve(self, rule: ShareRule, partner: Partner, amount: int, basis: str, partners: Mapping[str, Partner], money: _Money) -> None:
+    def carve(self, rule: ShareRule, partner: Partner, amount: int, basis: str, by_code: Mapping[str, Partner], money: _Money) -> None:
         if rule.source_id is not None:
             given = [p for p in self.parts if p.partner_id == rule.source_id and p.amount]
             for part, less in zip(given, allocate_minor(amount, [p.amount for p in given])):
@@ -164,10 +165,10 @@ class _LineState:
         if rule.kind is not RuleKind.CLEARING:
             self.parts.append(_Part(partner.id, rule.id, partner.role, amount, basis))
             return
-        keys = _clearing_keys(self.line, partners, None)
+        keys = _clearing_keys(self.line, by_code, None)
         total = sum(keys.values(), Decimal(0))
         for (code, key), part in zip(keys.items(), allocate_minor(amount, list(keys.values()))):
-            operator = _by_code(partners, code)
+            operator = by_code[code]
             self.parts.append(_Part(operator.id, rule.id, operator.role, part, f"{fmt(key)}/{fmt(total)} of {basis}"))
 
     def shares(self) -> list[Share]:
@@ -196,11 +197,7 @@ def _in_scope(rule: ShareRule, line: SplitLine) -> bool:
     )
 
 
-def _by_code(partners: Mapping[str, Partner], code: str) -> Partner | None:
-    return next((p for p in partners.values() if p.code == code), None)
-
-
-def _clearing_keys(line: SplitLine, partners: Mapping[str, Partner], day: date | None) -> dict[str, Decimal]:
+def _clearing_keys(line: SplitLine, by_code: Mapping[str, Partner], day: date | None) -> dict[str, Decimal]:
     """The line's clearing keys by operator code, sorted; empty when there is nothing to clear.
 
     With a `day`, every named operator must be a partner with a contract on it.
@@ -208,7 +205,7 @@ def _clearing_keys(line: SplitLine, partners: Mapping[str, Partner], day: date |
     keys = dict(sorted((line.clearing or {}).items()))
     for code, key in keys.items():
         if day is not None:
-            operator = _by_code(partners, code)
+            operator = by_code.get(code)
             if operator is None:
                 raise SharingError(f"clearing.{code}", f"no partner has the code {code}")
             if not operator.has_contract_on(day):
