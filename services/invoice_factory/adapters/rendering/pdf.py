@@ -93,11 +93,17 @@ def _no_cyclic_gc():
         gc.collect(0)
 
 
-def _document(html: str, lang: str, branding: Branding | None):
+def parse_html(html: str):
+    """Stage 1 of a render: the HTML as WeasyPrint's document tree."""
     from weasyprint import HTML
 
+    return HTML(string=html)
+
+
+def lay_out(html, lang: str = "de", branding: Branding | None = None):
+    """Stage 2: styles (parsed once per worker, see `styles`) and layout into pages."""
     stylesheets = [styles.base_css(lang), styles.brand_css((branding or Branding()).primary_colour)]
-    return HTML(string=html).render(stylesheets=stylesheets, font_config=styles.font_config(), pdf_variant="pdf/a-3b")
+    return html.render(stylesheets=stylesheets, font_config=styles.font_config(), pdf_variant="pdf/a-3b")
 
 
 def _describe(document, invoice: Invoice, lang: str) -> None:
@@ -110,15 +116,20 @@ def _describe(document, invoice: Invoice, lang: str) -> None:
     meta.created = meta.modified = now
 
 
-def facturx_pdf(html: str, cii: bytes, invoice: Invoice, lang: str = "de", branding: Branding | None = None) -> bytes:
-    """PDF/A-3b of `html` with `cii` attached as factur-x.xml and declared in the XMP (Factur-X 1.0, level EN 16931)."""
+def write_facturx(document, cii: bytes, invoice: Invoice, lang: str = "de") -> bytes:
+    """Stage 3: the laid-out pages as PDF/A-3b with `cii` attached as factur-x.xml and declared in the XMP (Factur-X 1.0,
+    level EN 16931); fonts subset and embedded."""
     from weasyprint import Attachment
 
+    _describe(document, invoice, lang)
+    xml = Attachment(string=cii, name=FACTURX_FILENAME, description="Factur-X XML file", relationship="Data")
+    return document.write_pdf(pdf_variant="pdf/a-3b", attachments=[xml], finisher=_finish_facturx)
+
+
+def facturx_pdf(html: str, cii: bytes, invoice: Invoice, lang: str = "de", branding: Branding | None = None) -> bytes:
+    """PDF/A-3b of `html` (rendered without inline CSS) with `cii` embedded as Factur-X."""
     with _no_cyclic_gc():
-        document = _document(html, lang, branding)
-        _describe(document, invoice, lang)
-        xml = Attachment(string=cii, name=FACTURX_FILENAME, description="Factur-X XML file", relationship="Data")
-        return document.write_pdf(pdf_variant="pdf/a-3b", attachments=[xml], finisher=_finish_facturx)
+        return write_facturx(lay_out(parse_html(html), lang, branding), cii, invoice, lang)
 
 
 def render_pdf(invoice: Invoice, branding: Branding | None = None) -> bytes:
