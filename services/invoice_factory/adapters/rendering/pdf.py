@@ -9,7 +9,7 @@ Factur-X asks three things of the PDF/A-3: the XML as an embedded file
 named factur-x.xml, related to the document (/AF, AFRelationship /Data),
 and the fx: properties in the XMP metadata together with their PDF/A
 extension schema description. WeasyPrint writes the attachment and the AF
-entry itself; `_FacturX` adds the XMP properties to WeasyPrint's own XMP
+entry itself; `_finish_facturx` adds the XMP properties to WeasyPrint's own XMP
 packet right before the file is written, so the PDF is never parsed and
 written a second time (that round trip through pypdf cost about 10% of a
 render).
