@@ -10,7 +10,7 @@ marking it, the stored file wins: a document is never stored twice.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor, wait
 from datetime import date, datetime, timezone
 from typing import Callable
 
@@ -53,9 +53,7 @@ class Archiver:
             rows = conn.execute(stmt).all()
             if not rows:
                 return False
-            rendered = list(self._map(self._render, [row.document for row in rows]))
-            # the uploads of a batch are I/O: they go out together instead of one after another
-            outcomes = list(self._io.map(self._try_store, rows, rendered))
+            outcomes = self._render_and_store(rows)
             for row, (stored, error) in zip(rows, outcomes):
                 if stored is not None:
                     conn.execute(update(invoices).where(invoices.c.id == row.id).values(archived=True, **stored))
@@ -66,6 +64,19 @@ class Archiver:
         if failure is not None:
             raise failure
         return True
+
+    def _render_and_store(self, rows) -> list[tuple[dict | None, BlobStoreUnavailable | None]]:
+        """Each invoice's upload starts as soon as it is rendered, while the pool renders the rest of the batch (uploads are
+        I/O: they go out together instead of one after another). If a render fails, the uploads already started finish
+        before the error leaves and the batch rolls back, so none runs on unseen; the next attempt keeps their copies."""
+        uploads = []
+        try:
+            for row, documents in zip(rows, self._map(self._render, [row.document for row in rows])):
+                uploads.append(self._io.submit(self._try_store, row, documents))
+        except BaseException:
+            wait(uploads)
+            raise
+        return [upload.result() for upload in uploads]
 
     def _try_store(self, row, documents: tuple[bytes, bytes, str]) -> tuple[dict | None, BlobStoreUnavailable | None]:
         try:

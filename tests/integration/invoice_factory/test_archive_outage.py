@@ -4,7 +4,7 @@ and once S3 is back each document is stored exactly once."""
 import os
 import socket
 import uuid
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -89,3 +89,33 @@ def test_invoice_stays_finalized_while_s3_is_down_and_is_archived_once_when_it_i
         row = conn.execute(select(invoices).where(invoices.c.id == invoice_id)).one()
     assert row.archived and store.get(row.pdf_key)[:5] == b"%PDF-"
     assert len(docs.find("documents", {"tenant_id": "ten_x", "number": "RE-000001"})) == 2  # pdf + xml, indexed once
+
+
+def test_a_failed_render_leaves_the_batch_unarchived_and_the_retry_keeps_what_was_already_uploaded(engine, tmp_path):
+    ids = [issue(engine, n) for n in range(3)]
+    store = s3(os.environ["CLOUDBILL_S3_ENDPOINT"], f"fail-{uuid.uuid4().hex[:8]}")
+    store.ensure_bucket()
+    docs = EmbeddedDocumentStore(tmp_path / "d.sqlite3")
+    rendered = []
+
+    def render_once_then_crash(snapshot: dict):
+        if rendered:
+            raise RuntimeError("renderer crashed")
+        rendered.append(snapshot["number"])
+        return render_snapshot(snapshot)
+
+    with ThreadPoolExecutor(1) as pool:  # renders in order; a thread pool takes a local function
+        with pytest.raises(RuntimeError, match="renderer crashed"):
+            Archiver(engine, store, docs, render_once_then_crash, 8, pool, batch=3).archive_next()
+        # the first invoice's upload started while the second rendered, and had finished when the error left
+        early = store.get("ten_x/invoices/2026/RE-000001.pdf")
+        assert early[:5] == b"%PDF-" and rendered == ["RE-000001"]
+        with engine.connect() as conn:
+            assert not any(conn.execute(select(invoices.c.archived).where(invoices.c.id.in_(ids))).scalars())
+        retry = Archiver(engine, store, docs, render_snapshot, 8, pool, batch=3)
+        assert retry.archive_next() is True and retry.archive_next() is False
+    with engine.connect() as conn:
+        rows = {r.number: r for r in conn.execute(select(invoices).where(invoices.c.id.in_(ids)))}
+    assert all(r.archived for r in rows.values())
+    assert store.get(rows["RE-000001"].pdf_key) == early  # the copy stored before the crash is the record
+    assert len(docs.find("documents", {"tenant_id": "ten_x"})) == 6  # pdf + xml of three, indexed once

@@ -2,12 +2,14 @@
 
 import base64
 import io
+import os
 import re
 import shutil
 import subprocess
 from dataclasses import replace
 
 import pytest
+from lxml import etree
 from pypdf import PdfReader
 
 from services.invoice_factory.adapters.rendering import Branding, render_pdf, render_xml
@@ -46,6 +48,58 @@ def test_pdf_declares_pdf_a_3b_and_factur_x_en16931(german_pdf):
     xmp = PdfReader(io.BytesIO(german_pdf)).xmp_metadata.stream.get_data().decode()
     assert re.search(r"pdfaid:part(>|=\")3", xmp) and re.search(r"pdfaid:conformance(>|=\")B", xmp)
     assert "EN 16931" in xmp and "factur-x.xml" in xmp
+
+
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+FX = "{urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#}"
+
+
+def test_xmp_is_one_rdf_packet_with_the_factur_x_properties_their_schema_and_the_info_dictionary(german_pdf):
+    reader = PdfReader(io.BytesIO(german_pdf))
+    xmp = etree.fromstring(reader.xmp_metadata.stream.get_data())
+    assert len(xmp.findall(f"{RDF}RDF")) == 1
+    assert {element.get(f"{RDF}about") for element in xmp.iter(f"{RDF}Description")} == {""}
+    fx = {element.tag.removeprefix(FX): element.text for element in xmp.iter() if str(element.tag).startswith(FX)}
+    assert fx == {"DocumentType": "INVOICE", "DocumentFileName": "factur-x.xml", "Version": "1.0", "ConformanceLevel": "EN 16931"}
+    declared = xmp.findall(".//{http://www.aiim.org/pdfa/ns/schema#}namespaceURI")
+    assert [element.text for element in declared] == [FX[1:-1]]
+    names = {element.text for element in xmp.iter("{http://www.aiim.org/pdfa/ns/property#}name")}
+    assert names == set(fx)
+    # PDF/A: every entry of the info dictionary has its equal in the XMP
+    xmp_text = etree.tostring(xmp, encoding="unicode")
+    info = reader.metadata
+    assert info["/Title"] == "Rechnung RE-2026-000042" and info["/Author"] == "Cycle Cloud GmbH"
+    for key in ("/Title", "/Author", "/Subject", "/Keywords", "/Producer"):
+        assert f">{info[key]}<" in xmp_text or f'="{info[key]}"' in xmp_text, key
+
+
+def test_the_xml_is_the_one_associated_file_related_as_data_and_typed_text_xml(german_pdf):
+    catalog = PdfReader(io.BytesIO(german_pdf)).trailer["/Root"]
+    related = [spec.get_object() for spec in catalog["/AF"]]
+    assert len(related) == 1
+    spec = related[0]
+    assert spec["/F"] == spec["/UF"] == "factur-x.xml" and spec["/AFRelationship"] == "/Data"
+    assert spec["/EF"]["/F"].get_object()["/Subtype"] == "/text/xml"
+
+
+def test_a_scaled_logo_is_not_interpolated(german_pdf):
+    """PDF/A (ISO 19005-3, 6.2.8): an image's Interpolate shall be false."""
+    reader = PdfReader(io.BytesIO(german_pdf))
+    images = [xobject.get_object() for page in reader.pages for xobject in page["/Resources"]["/XObject"].values()
+              if xobject.get_object()["/Subtype"] == "/Image"]
+    assert images
+    assert [image.get("/Interpolate") in (None, False) for image in images] == [True] * len(images)
+
+
+@pytest.mark.skipif(not os.environ.get("CLOUDBILL_VERAPDF"), reason="set CLOUDBILL_VERAPDF to a veraPDF command line")
+def test_verapdf_passes_the_invoices_as_pdf_a_3b(german_pdf, tmp_path):
+    paths = []
+    for name, pdf in (("logo", german_pdf), ("credit", render_pdf(samples.CREDIT_NOTE)), ("english", render_pdf(samples.ENGLISH))):
+        (tmp_path / f"{name}.pdf").write_bytes(pdf)
+        paths.append(str(tmp_path / f"{name}.pdf"))
+    report = subprocess.run([*os.environ["CLOUDBILL_VERAPDF"].split(), "--flavour", "3b", "--format", "text", *paths],
+                            capture_output=True, text=True, timeout=600).stdout
+    assert [line.split()[0] for line in report.splitlines() if line.startswith(("PASS", "FAIL"))] == ["PASS"] * 3, report
 
 
 def test_every_font_is_embedded(german_pdf):

@@ -10,6 +10,8 @@ negative (BR-27).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from lxml import etree
 
 from services.invoice_factory.adapters.rendering.cii_names import NSMAP, QDT, RAM, RSM, add_date, sub
@@ -123,8 +125,24 @@ def _settlement(tx: etree._Element, invoice: Invoice, totals: Totals) -> None:
 
 
 def build_cii(invoice: Invoice, profile: Profile | str = Profile.CII_EN16931) -> bytes:
-    """The CII document for `invoice`; a draft without a number gets the id DRAFT."""
+    """The CII document for `invoice`; a draft without a number gets the id DRAFT.
+
+    The last few are kept: an archived invoice embeds the CII in its PDF and stores the same bytes as its XML, so the
+    second call costs a lookup instead of a build. Invoices are frozen values; one that cannot be hashed is built anew.
+    """
     profile = Profile(profile)
+    try:
+        return _recent_cii(invoice, profile)
+    except TypeError:
+        return _cii(invoice, profile)
+
+
+@lru_cache(maxsize=8)
+def _recent_cii(invoice: Invoice, profile: Profile) -> bytes:
+    return _cii(invoice, profile)
+
+
+def _cii(invoice: Invoice, profile: Profile) -> bytes:
     totals = compute_totals(invoice)
     root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=NSMAP)
     context = sub(root, RSM, "ExchangedDocumentContext")
