@@ -21,7 +21,7 @@ start() {  # module, env prefix, port, extra env...
 }
 trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
 start billing_factory CLOUDBILL_BILLING_ 8001
-start invoice_factory CLOUDBILL_INVOICE_ 8002 CLOUDBILL_INVOICE_PUBLIC_BASE_URL=http://127.0.0.1:8000
+start invoice_factory CLOUDBILL_INVOICE_ 8002 CLOUDBILL_INVOICE_PUBLIC_BASE_URL=http://127.0.0.1:8000 CLOUDBILL_INVOICE_RENDER_WORKERS="$(nproc)"
 start payment_factory CLOUDBILL_PAYMENT_ 8003
 start interface_layer CLOUDBILL_EDGE_ 8000 CLOUDBILL_EDGE_ADMIN_TOKEN="$ADMIN" CLOUDBILL_EDGE_BILLING_URL=http://127.0.0.1:8001 \
       CLOUDBILL_EDGE_INVOICE_URL=http://127.0.0.1:8002 CLOUDBILL_EDGE_PAYMENT_URL=http://127.0.0.1:8003

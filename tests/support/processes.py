@@ -99,6 +99,8 @@ def cluster_env(log_dir: Path, isolation: str | None = None) -> Cluster:
         })
         if name == "payment_factory":
             env.update(SEPA_CREDITOR)
+        if name == "invoice_factory":
+            env[p + "RENDER_WORKERS"] = str(os.cpu_count() or 2)  # as deployed: documents render in a process pool
         if name == "billing_factory":
             env[p + "USAGE_LOG_GROUP"] = f"cloudbill-usage-log-{run}"
         if name == "interface_layer":
