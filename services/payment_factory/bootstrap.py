@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from libs.contracts import topics
 from libs.platform.bus.port import Bus
@@ -63,8 +63,8 @@ class PaymentContainer(ServiceContainer):
         """Release lapsed device reservations of every tenant; True while there may be more."""
         now = self.clock.now()
         with self.engine.connect() as conn:
-            tenants = conn.execute(select(distinct(wallet_authorizations.c.tenant_id)).where(
-                wallet_authorizations.c.status == "open", wallet_authorizations.c.expires_at <= now)).scalars().all()
+            tenants = conn.execute(select(wallet_authorizations.c.tenant_id).where(
+                wallet_authorizations.c.status == "open", wallet_authorizations.c.expires_at <= now).distinct()).scalars().all()
         return sum(expire(self.engine, self.ledger, tenant, now) for tenant in tenants) > 0
 
     def expire_holds_step(self) -> bool:
