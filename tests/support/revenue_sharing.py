@@ -255,7 +255,7 @@ def partner_statements_and_payouts(client, mobility: dict) -> None:
             support_statement["payout_due_minor"]) == (200, 38, 50, 188)
     assert fee["id"]
     statement_doc = wait_for(lambda: [i for i in ok(client.get("/v1/invoices", params={"customer_id": provider["id"]}))
-                                      if i["number"] == stated["number"]], "the 389 in the invoice list", timeout=60)[0]
+                                      if i["number"] == stated["number"] and i["archived"]], "the 389 archived", timeout=60)[0]
     assert statement_doc["gross_minor"] == 2499
 
     body = {"currency": "EUR", "method": "sepa", "execution_date": date.today().isoformat(), "partner_ids": [provider["id"], support["id"]]}
