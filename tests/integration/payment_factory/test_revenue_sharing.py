@@ -253,3 +253,34 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(svc):
     assert client.get("/v1/partner-statements", headers=OTHER).json() == []
     problem(client.post("/v1/partner-statements", json={"partner_id": "bad", **PERIOD}, headers=OTHER), 404, "not-found", "partner_id")
     assert invariants(container) == []
+
+
+def test_concurrent_payments_and_refunds_settle_each_share_exactly_once(svc):
+    """Seven payments arrive at once, then their refunds race: the partners end with exactly their shares, then with nothing,
+    and the ledger balances throughout (on PostgreSQL the invoice row is locked while it settles)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from libs.money import Money
+    from services.payment_factory.app.payments import record_payment, refund_payment
+
+    container, client = svc
+    partner(container, "p1")
+    partner(container, "p2")
+    inv = invoice(container, "RE-C", 10000, 1900, {"p1": 3001, "p2": 1499})
+
+    def paid(i: int) -> dict:
+        return record_payment(container.engine, container.ledger, T, f"race-pay-{i}", "c1", Money(1700, "EUR"), "bank_transfer", "",
+                              [inv])
+
+    with ThreadPoolExecutor(7) as pool:
+        payments = list(pool.map(paid, range(7)))  # 7 x 17.00 = 119.00, the gross
+    assert settled(client, inv) == {"p1": 3001, "p2": 1499}
+    assert balance(client, "p1") == 3001 and balance(client, "p2") == 1499 and invariants(container) == []
+
+    def refunded(p: dict) -> dict:
+        return refund_payment(container.engine, container.ledger, T, f"race-refund-{p['id']}", p["id"], Money(1700, "EUR"), "storno")
+
+    with ThreadPoolExecutor(7) as pool:
+        list(pool.map(refunded, payments))
+    assert settled(client, inv) == {"p1": 0, "p2": 0}
+    assert balance(client, "p1") == 0 and balance(client, "p2") == 0 and invariants(container) == []
