@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from libs.ids import new_id
 from libs.money import check_currency
-from services.billing_factory.adapters.tables import customers, partners
+from services.billing_factory.adapters.tables import customers
+from services.billing_factory.app.partners import partner_id_named
 from services.billing_factory.app.errors import Conflict, Invalid, NotFound
 
 
@@ -24,12 +25,7 @@ def create_customer(engine: Engine, tenant_id: str, data: dict[str, Any]) -> dic
     row = {**data, "id": new_id("cus"), "tenant_id": tenant_id, "created_at": datetime.now(timezone.utc), "reseller_id": None}
     try:
         with engine.begin() as conn:
-            if reseller is not None:
-                found = conn.execute(select(partners.c.id).where(partners.c.tenant_id == tenant_id,
-                                                                 (partners.c.id == reseller) | (partners.c.code == reseller))).first()
-                if found is None:
-                    raise Invalid("reseller", f"no partner {reseller!r} in this tenant")
-                row["reseller_id"] = found.id
+            row["reseller_id"] = partner_id_named(conn, tenant_id, reseller, "reseller")
             conn.execute(customers.insert().values(**row))
     except IntegrityError:
         raise Conflict(f"a customer with external id {data['external_id']!r} exists") from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, Mapping
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
@@ -26,9 +26,6 @@ from services.billing_factory.app.errors import Conflict, Invalid, NotFound
 from services.billing_factory.domain.sharing import (
     Contract, Partner, RuleKind, ShareRule, SharingError, validate_chain, validate_rules,
 )
-
-PARTY_FIELDS = ("name", "street", "postcode", "city", "country", "vat_id", "tax_number", "email", "language")
-
 
 def _check_bank(data: dict[str, Any]) -> dict[str, Any]:
     """A normalized IBAN/BIC, or a problem naming the field; SEPA payouts need an account, Stripe ones an account id."""
@@ -54,7 +51,7 @@ def _check_bank(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _network(conn: Connection, tenant_id: str) -> dict[str, Partner]:
+def network(conn: Connection, tenant_id: str) -> dict[str, Partner]:
     """Every partner of the tenant with its contracts, as the domain sees them."""
     found: dict[str, list[Contract]] = {}
     for r in conn.execute(select(partner_contracts).where(partner_contracts.c.tenant_id == tenant_id)):
@@ -63,43 +60,57 @@ def _network(conn: Connection, tenant_id: str) -> dict[str, Partner]:
             for r in conn.execute(select(partners).where(partners.c.tenant_id == tenant_id))}
 
 
-def _rule(r) -> ShareRule:
+def _rule(r: Mapping[str, Any]) -> ShareRule:
+    """A rule as the domain sees it, from a stored row or from one about to be inserted."""
     return ShareRule(
-        id=r.id, partner_id=r.partner_id, kind=RuleKind(r.kind), order=r.order,
-        percent=None if r.percent is None else Decimal(r.percent), amount=None if r.amount is None else Decimal(r.amount),
-        source_id=r.source_id, of_source=bool(r.of_source), plan_codes=frozenset(r.plan_codes), charge_codes=frozenset(r.charge_codes),
-        metric_codes=frozenset(r.metric_codes), resold_only=bool(r.resold_only), min_minor=r.min_minor, max_minor=r.max_minor,
-        valid_from=r.valid_from, valid_to=r.valid_to)
+        id=r["id"], partner_id=r["partner_id"], kind=RuleKind(r["kind"]), order=r["order"],
+        percent=None if r["percent"] is None else Decimal(r["percent"]), amount=None if r["amount"] is None else Decimal(r["amount"]),
+        source_id=r["source_id"], of_source=bool(r["of_source"]), plan_codes=frozenset(r["plan_codes"]),
+        charge_codes=frozenset(r["charge_codes"]), metric_codes=frozenset(r["metric_codes"]), resold_only=bool(r["resold_only"]),
+        min_minor=r["min_minor"], max_minor=r["max_minor"], valid_from=r["valid_from"], valid_to=r["valid_to"])
 
 
 def load_rules(conn: Connection, tenant_id: str) -> list[ShareRule]:
-    return [_rule(r) for r in conn.execute(select(share_rules).where(share_rules.c.tenant_id == tenant_id).order_by(share_rules.c.order, share_rules.c.id))]
+    return [_rule(r._mapping) for r in conn.execute(select(share_rules).where(share_rules.c.tenant_id == tenant_id).order_by(share_rules.c.order, share_rules.c.id))]
 
 
 def _announce(conn: Connection, tenant_id: str, row: dict[str, Any]) -> None:
-    party = PartySnapshot(id=row["id"], number=row["code"], **{k: row[k] or ("" if k in ("street", "postcode", "city") else None)
-                                                               for k in PARTY_FIELDS if k not in ("language",)},
-                          language=row["language"])
+    party = PartySnapshot(id=row["id"], number=row["code"], name=row["name"], street=row["street"], postcode=row["postcode"],
+                          city=row["city"], country=row["country"], vat_id=row["vat_id"], tax_number=row["tax_number"],
+                          email=row["email"], language=row["language"])
     bank = PartnerBank(holder=row["bank_holder"], iban=row["iban"], bic=row["bic"]) if row["iban"] else None
     write_outbox(conn, outbox, tenant_id, topics.BILLING, row["id"], PartnerChanged(
         partner_id=row["id"], code=row["code"], party=party, role=row["role"], parent_id=row["parent_id"], bank=bank,
         stripe_account=row["stripe_account"], payout_method=row["payout_method"]))
 
 
+def _lookup(conn: Connection, tenant_id: str, ref: str):
+    """A partner by id or code, or None."""
+    return conn.execute(select(partners).where(partners.c.tenant_id == tenant_id, (partners.c.id == ref) | (partners.c.code == ref))).first()
+
+
 def _find(conn: Connection, tenant_id: str, ident: str):
-    row = conn.execute(select(partners).where(partners.c.tenant_id == tenant_id, (partners.c.id == ident) | (partners.c.code == ident))).first()
+    row = _lookup(conn, tenant_id, ident)
     if row is None:
         raise NotFound("partner", ident)
     return row
 
 
-def _parent_id(conn: Connection, tenant_id: str, ref: str | None) -> str | None:
+def partner_id_named(conn: Connection, tenant_id: str, ref: str | None, field: str) -> str | None:
+    """The id of the partner a request names in `field` (by id or code); an unknown one is invalid input, not a 404."""
     if ref is None:
         return None
-    row = conn.execute(select(partners.c.id).where(partners.c.tenant_id == tenant_id, (partners.c.id == ref) | (partners.c.code == ref))).first()
+    row = _lookup(conn, tenant_id, ref)
     if row is None:
-        raise Invalid("parent", f"no partner {ref!r} in this tenant")
+        raise Invalid(field, f"no partner {ref!r} in this tenant")
     return row.id
+
+
+def _check_chain(conn: Connection, tenant_id: str, partner_id: str, parent_id: str | None) -> None:
+    try:
+        validate_chain(network(conn, tenant_id), partner_id, parent_id)
+    except SharingError as exc:
+        raise Invalid("parent", exc.message) from None
 
 
 def create_partner(engine: Engine, tenant_id: str, data: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
@@ -112,11 +123,8 @@ def create_partner(engine: Engine, tenant_id: str, data: dict[str, Any], now: da
         raise Invalid("vat_id", "a partner needs a VAT id or a tax number: its self-billing statements must name one (§ 14 Abs. 4 UStG)")
     try:
         with engine.begin() as conn:
-            row["parent_id"] = _parent_id(conn, tenant_id, row.pop("parent", None))
-            try:
-                validate_chain(_network(conn, tenant_id), row["id"], row["parent_id"])
-            except SharingError as exc:
-                raise Invalid("parent", exc.message) from None
+            row["parent_id"] = partner_id_named(conn, tenant_id, row.pop("parent", None), "parent")
+            _check_chain(conn, tenant_id, row["id"], row["parent_id"])
             conn.execute(partners.insert().values(**row))
             if contract:
                 _insert_contract(conn, tenant_id, row["id"], contract, now)
@@ -135,11 +143,8 @@ def update_partner(engine: Engine, tenant_id: str, ident: str, changes: dict[str
             bank = changes.get("bank") or {"holder": current["bank_holder"], "iban": current["iban"], "bic": current["bic"]}
             merged.update(_check_bank({**merged, "bank": bank}))
         if "parent" in changes:
-            merged["parent_id"] = _parent_id(conn, tenant_id, changes["parent"])
-            try:
-                validate_chain(_network(conn, tenant_id), current["id"], merged["parent_id"])
-            except SharingError as exc:
-                raise Invalid("parent", exc.message) from None
+            merged["parent_id"] = partner_id_named(conn, tenant_id, changes["parent"], "parent")
+            _check_chain(conn, tenant_id, current["id"], merged["parent_id"])
         merged.pop("parent", None)
         if not (merged.get("vat_id") or merged.get("tax_number")):
             raise Invalid("vat_id", "a partner needs a VAT id or a tax number")
@@ -200,7 +205,7 @@ def create_rule(engine: Engine, tenant_id: str, data: dict[str, Any]) -> dict[st
                "valid_from": data.get("valid_from"), "valid_to": data.get("valid_to"), "created_at": datetime.now(timezone.utc)}
         existing = load_rules(conn, tenant_id)
         try:
-            validate_rules([*existing, _rule(_Row(row))], _network(conn, tenant_id))
+            validate_rules([*existing, _rule(row)], network(conn, tenant_id))
         except SharingError as exc:
             raise Invalid(_rule_field(exc.field, len(existing)), exc.message) from None
         conn.execute(share_rules.insert().values(**row))
@@ -211,13 +216,6 @@ def _rule_field(field: str, new_index: int) -> str:
     """The domain names rules by position; the caller sent one rule, so its own fields are named plainly."""
     prefix = f"rules[{new_index}]."
     return field[len(prefix):] if field.startswith(prefix) else field
-
-
-class _Row:
-    """Attribute access over a dict, so a rule about to be inserted decodes like a stored one."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
 
 
 def _rule_out(row: dict[str, Any]) -> dict[str, Any]:
@@ -241,11 +239,11 @@ def check_clearing(conn: Connection, tenant_id: str, clearing: dict[str, Decimal
     """A clearing key may only name partners that have a contract on the day of the usage."""
     if not clearing:
         return
-    network = {p.code: p for p in _network(conn, tenant_id).values()}
+    by_code = {p.code: p for p in network(conn, tenant_id).values()}
     for code, value in clearing.items():
         if value < 0:
             raise Invalid(f"clearing.{code}", "a clearing key must not be negative")
-        partner = network.get(code)
+        partner = by_code.get(code)
         if partner is None:
             raise Invalid(f"clearing.{code}", f"no partner {code!r} in this tenant")
         if not partner.has_contract_on(on):
@@ -254,5 +252,3 @@ def check_clearing(conn: Connection, tenant_id: str, clearing: dict[str, Decimal
         raise Invalid("clearing", "the clearing keys must not all be zero")
 
 
-def network(conn: Connection, tenant_id: str) -> dict[str, Partner]:
-    return _network(conn, tenant_id)

@@ -50,7 +50,7 @@ class Subscribed:
     ends_at: datetime | None
     phases: list[Phase]
     customer_id: str = ""
-    book: ShareBook | None = None  # the tenant's share rules; None: no revenue sharing
+    cache: PlanCache | None = None  # where the tenant's share rules are loaded from, once, when a period is rated
 
     @property
     def plan(self) -> Plan:
@@ -71,7 +71,14 @@ class PlanCache:
         self.conn, self.tenant_id = conn, tenant_id
         self.metrics = {r.code: dict(r._mapping) for r in conn.execute(select(metrics).where(metrics.c.tenant_id == tenant_id))}
         self.plans: dict[tuple[str, str], tuple[Plan, str]] = {}
-        self.shares = ShareBook.load(conn, tenant_id)
+        self._shares: ShareBook | None = None
+
+    @property
+    def shares(self) -> ShareBook:
+        """The share rules, loaded on first use: callers that only cut periods never query them."""
+        if self._shares is None:
+            self._shares = ShareBook.load(self.conn, self.tenant_id)
+        return self._shares
 
     def get(self, plan_id: str, currency: str | None) -> tuple[Plan, str]:
         key = (plan_id, currency or "")
@@ -92,7 +99,7 @@ def load(conn: Connection, cache: PlanCache, sub: dict[str, Any]) -> Subscribed:
         plan, code = cache.get(plan_id, sub.get("currency"))
         until = starts[i + 1][1] if i + 1 < len(starts) else ends_at
         phases.append(Phase(plan, code, start, until))
-    return Subscribed(sub["id"], phases[0].plan.currency, started, ends_at, phases, sub["customer_id"], cache.shares)
+    return Subscribed(sub["id"], phases[0].plan.currency, started, ends_at, phases, sub["customer_id"], cache)
 
 
 def period_events(conn: Connection, tenant_id: str, s: Subscribed, period: Period) -> list[dict[str, Any]]:
@@ -144,6 +151,6 @@ def rate_subscription_period(conn: Connection, tenant_id: str, s: Subscribed, pe
         last = i == len(active) - 1
         phase_extras = extra if last else Extras(extra.pauses, period_index=extra.period_index)
         lines += rate_period(phase.plan, period, phase.started_at, phase.ends_at, events_for(phase.plan, events), now, phase_extras)
-    if s.book is None:
+    if s.cache is None:
         return lines
-    return with_shares(conn, tenant_id, s.book, s.currency, [p.plan for p in active], s.id, s.customer_id, period, lines, events)
+    return with_shares(conn, tenant_id, s.cache.shares, s.currency, [p.plan for p in active], s.id, s.customer_id, period, lines, events)
