@@ -4,7 +4,10 @@
 # server (Go module proxy), SeaweedFS as S3 (PyPI, in the project's .venv) and stripe-mock, Stripe's
 # API mock for the Stripe adapter (Go module proxy).
 #
-#   stack.sh install | up | down | status | env
+#   stack.sh install | up [server...] | down | status | env
+#
+# `up` with names starts only those servers (postgres, ferretdb, seaweedfs, kafka, stripe_mock), e.g.
+# `CLOUDBILL_PG_DURABLE=1 stack.sh up postgres` for a benchmark that needs only a durable PostgreSQL.
 #
 # Downloads and builds are cached under ~/.cache/cloudbill; data, logs, pid files and the
 # env file live under $CLOUDBILL_STATE_DIR (default: <repo>/.state/infra). Every server binds
@@ -239,15 +242,31 @@ start_stripe_mock() {
   log "stripe-mock on 127.0.0.1:$port"
 }
 
-write_env() { cat "$STATE"/postgres.env "$STATE"/kafka.env "$STATE"/ferretdb.env "$STATE"/seaweedfs.env "$STATE"/stripe_mock.env >"$STATE/env"; }
+write_env() {
+  local name
+  : >"$STATE/env"
+  for name in postgres kafka ferretdb seaweedfs stripe_mock; do
+    if alive "$name" && [ -f "$STATE/$name.env" ]; then cat "$STATE/$name.env" >>"$STATE/env"; fi
+  done
+}
 
 cmd_up() {
   mkdir -p "$STATE"
-  cmd_install
-  # Servers start one after another: each is quick, and parallel starts fight over 2 cores.
-  start_postgres; start_ferretdb; start_seaweedfs; start_kafka; start_stripe_mock
+  if [ $# -eq 0 ]; then
+    cmd_install
+    # Servers start one after another: each is quick, and parallel starts fight over 2 cores.
+    start_postgres; start_ferretdb; start_seaweedfs; start_kafka; start_stripe_mock
+  else
+    local name
+    for name in "$@"; do
+      case "$name" in
+        postgres|ferretdb|seaweedfs|kafka|stripe_mock) "install_$name"; "start_$name" ;;
+        *) die "unknown server $name (postgres, ferretdb, seaweedfs, kafka, stripe_mock)" ;;
+      esac
+    done
+  fi
   write_env
-  log "all servers up; environment in $STATE/env"
+  log "servers up; environment in $STATE/env"
 }
 
 # ---------- stop ----------
@@ -296,10 +315,10 @@ cmd_status() {
 
 case "${1:-}" in
   install) cmd_install ;;
-  up) cmd_up ;;
+  up) shift; cmd_up "$@" ;;
   down) cmd_down ;;
   status) cmd_status ;;
   restart) cmd_restart "${2:-}" ;;
   env) cat "$STATE/env" ;;
-  *) echo "usage: $0 install|up|down|status|env|restart kafka|postgres" >&2; exit 2 ;;
+  *) echo "usage: $0 install|up [server...]|down|status|env|restart kafka|postgres" >&2; exit 2 ;;
 esac

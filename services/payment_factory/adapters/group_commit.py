@@ -7,6 +7,12 @@ queued up (at most `max_batch`), post it with `transfer_batch` in one
 transaction, and complete the futures only after the commit returned. So a
 caller that got its Transfer back knows it is durable, exactly as with a
 commit of its own; it just shares the flush with its neighbours.
+
+Each writer thread keeps one connection for its whole life instead of taking
+one from the pool per batch (which pings the server first: one more round
+trip per batch); after a database error it gives that connection back and
+takes a fresh one. Any other failure of a batch is handed to that batch's
+callers, never allowed to end the writer thread.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import queue
 import threading
 from concurrent.futures import Future
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from libs.clock import Clock, SystemClock
@@ -70,27 +76,40 @@ class GroupCommitWriter:
         return batch
 
     def _run(self) -> None:
-        while (batch := self._take()) is not None:
-            by_tenant: dict[str, list] = {}
-            for item in batch:
-                by_tenant.setdefault(item[0], []).append(item)
-            for tenant_id, items in by_tenant.items():
-                self._commit(tenant_id, items)
+        conn: Connection | None = None
+        try:
+            while (batch := self._take()) is not None:
+                by_tenant: dict[str, list] = {}
+                for item in batch:
+                    by_tenant.setdefault(item[0], []).append(item)
+                for tenant_id, items in by_tenant.items():
+                    conn = self._commit(conn, tenant_id, items)
+        finally:
+            if conn is not None:
+                conn.close()
 
-    def _commit(self, tenant_id: str, items: list) -> None:
+    def _commit(self, conn: Connection | None, tenant_id: str, items: list) -> Connection | None:
+        """Post one tenant's share of a batch and complete its futures; returns the connection to use next."""
+        requests = [request for _, request, _ in items]
         for attempt in range(self.retries + 1):
             try:
-                with self.engine.begin() as conn:
-                    results = transfer_batch(conn, self.t, self.clock, tenant_id, [request for _, request, _ in items])
+                if conn is None:
+                    conn = self.engine.connect()
+                with conn.begin():
+                    results = transfer_batch(conn, self.t, self.clock, tenant_id, requests)
                 break
-            except (BatchRetry, DBAPIError) as exc:
-                if attempt == self.retries:
+            except Exception as exc:  # noqa: BLE001 - every failure reaches the callers; only retryable ones are retried
+                if isinstance(exc, DBAPIError) and conn is not None:
+                    conn.close()  # back to the pool (invalidated if the server went away); a fresh one next time
+                    conn = None
+                if not isinstance(exc, (BatchRetry, DBAPIError)) or attempt == self.retries:
                     for _, _, future in items:
                         future.set_exception(exc)
-                    return
+                    return conn
         self.batches += 1
         for (_, _, future), result in zip(items, results):
             if isinstance(result, Exception):
                 future.set_exception(result)
             else:
                 future.set_result(result)
+        return conn

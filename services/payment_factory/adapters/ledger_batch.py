@@ -6,24 +6,28 @@ work, not PostgreSQL, are the limit. Here a batch of requests (posted, not
 holds or reversals) is decided together: one lookup of prior keys, one lock
 of every touched account in id order (so batches never deadlock each other),
 the overdraft rules applied in request order on running totals in memory,
-then one multi-row insert of transfers, one of entries and one guarded
-update per account. Each request is accepted or refused on its own; a
-refused one writes nothing. The CHECK constraints still stand behind it.
+then on PostgreSQL one statement that inserts the transfers and their entries
+and applies one guarded update per account (`ledger_bulk.post_batch`); on
+SQLite the same writes as plain statements. Each request is accepted or
+refused on its own; a refused one writes nothing. The guarded update and the
+CHECK constraints still stand behind the decision made here.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Sequence
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, String, Table, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from libs.clock import Clock
 from libs.ids import new_id
-from services.payment_factory.adapters.ledger_bulk import insert_entries_bulk, insert_transfers_bulk
+from services.payment_factory.adapters.ledger_bulk import post_batch
 from services.payment_factory.adapters.ledger_rows import balance_of, flags_of, utc
 from services.payment_factory.adapters.ledger_tables import LedgerTables
-from services.payment_factory.adapters.ledger_writes import apply_deltas_at_once, insert_transfers, lock_accounts
-from services.payment_factory.domain.ledger import Transfer, TransferRequest, TransferStatus, account_deltas
+from services.payment_factory.adapters.ledger_writes import apply_deltas, insert_transfers, lock_accounts
+from services.payment_factory.domain.ledger import Transfer, TransferRequest, TransferStatus
 from services.payment_factory.domain.ledger_accounts import Balance
 from services.payment_factory.domain.ledger_errors import (CurrencyMismatch, IdempotencyConflict, InsufficientFunds, InvalidTransfer,
                                                            LedgerError, UnknownAccount)
@@ -33,29 +37,50 @@ class BatchRetry(Exception):
     """A concurrent writer committed one of the batch's keys first; roll back and run the batch again."""
 
 
+@cache
+def _prior_stmt(transfers: Table):
+    """The batch's keys already recorded: `= ANY(:keys)`, one statement text whatever the batch size (prepared once)."""
+    tr = transfers.c
+    return select(tr.id, tr.idempotency_key, tr.body_hash, tr.created_at, tr.metadata).where(
+        tr.tenant_id == bindparam("tenant_id"), tr.idempotency_key == any_(bindparam("keys", type_=ARRAY(String))))
+
+
+def _prior(conn: Connection, t: LedgerTables, tenant_id: str, keys: list[str]) -> dict:
+    tr = t.transfers.c
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(_prior_stmt(t.transfers), {"tenant_id": tenant_id, "keys": keys})
+    else:
+        rows = conn.execute(select(tr.id, tr.idempotency_key, tr.body_hash, tr.created_at, tr.metadata)
+                            .where(tr.tenant_id == tenant_id, tr.idempotency_key.in_(keys)))
+    return {row.idempotency_key: row for row in rows}
+
+
+def _net(request: TransferRequest) -> dict[str, list[int]]:
+    """Each account's net posted [debits, credits] of one request (the batch path posts, it never holds)."""
+    net: dict[str, list[int]] = {}
+    for leg in request.legs:
+        net.setdefault(leg.debit_account, [0, 0])[0] += leg.amount_minor
+        net.setdefault(leg.credit_account, [0, 0])[1] += leg.amount_minor
+    return net
+
+
 def transfer_batch(conn: Connection, t: LedgerTables, clock: Clock, tenant_id: str,
                    requests: Sequence[TransferRequest]) -> list[Transfer | LedgerError]:
     """One result per request, in order: the Transfer (a replay returns the original) or the error that refused it."""
     for r in requests:
         if r.pending or r.reverses:
             raise InvalidTransfer("the batch path posts plain transfers; holds and reversals go through SqlLedger")
-    tr = t.transfers.c
-    keys = [r.idempotency_key for r in requests]
-    prior = {row.idempotency_key: row for row in conn.execute(
-        select(tr.id, tr.idempotency_key, tr.body_hash, tr.created_at, tr.metadata).where(tr.tenant_id == tenant_id, tr.idempotency_key.in_(keys)))}
-    touched = {a for r in requests for leg in r.legs for a in (leg.debit_account, leg.credit_account)}
-    try:
-        rows = lock_accounts(conn, t, tenant_id, touched)
-    except UnknownAccount:
-        found = conn.execute(select(t.accounts.c.id).where(t.accounts.c.tenant_id == tenant_id, t.accounts.c.id.in_(touched))).scalars()
-        rows = lock_accounts(conn, t, tenant_id, set(found))
-    running = {aid: balance_of(row) for aid, row in rows.items()}
+    prior = _prior(conn, t, tenant_id, [r.idempotency_key for r in requests])
+    rows = lock_accounts(conn, t, tenant_id, {a for r in requests for leg in r.legs for a in (leg.debit_account, leg.credit_account)},
+                         strict=False)
+    limited = {aid: flags_of(row) for aid, row in rows.items()
+               if row.debits_must_not_exceed_credits or row.credits_must_not_exceed_debits}
+    accepted_so_far: dict[str, list[int]] = {}  # account -> posted [debits, credits] the batch accepted before this request
     now = clock.now()
     results: list[Transfer | LedgerError] = []
     accepted: dict[str, tuple[str, Transfer]] = {}
-    transfer_rows: list[dict] = []
-    entry_rows: list[dict] = []
-    total: dict[str, Balance] = {}
+    transfer_rows: list[tuple] = []
+    leg_rows: list[tuple] = []
     for r in requests:
         digest = r.body_hash()
         earlier = prior.get(r.idempotency_key) or accepted.get(r.idempotency_key)
@@ -69,39 +94,54 @@ def transfer_batch(conn: Connection, t: LedgerTables, clock: Clock, tenant_id: s
                 results.append(Transfer(earlier.id, tenant_id, r.idempotency_key, TransferStatus.POSTED, False, r.legs,
                                         utc(earlier.created_at), earlier.metadata or {}, replayed=True))
             continue
-        error = _refusal(r, rows, running)
+        net = _net(r)
+        error = _refusal(r, rows, limited, accepted_so_far, net)
         if error is not None:
             results.append(error)
             continue
-        deltas = account_deltas(r.legs, pending=False)
-        for aid, d in deltas.items():
-            running[aid] = running[aid] + d
-            total[aid] = total.get(aid, Balance()) + d
+        for aid, (dp, cp) in net.items():
+            total = accepted_so_far.setdefault(aid, [0, 0])
+            total[0] += dp
+            total[1] += cp
         transfer = Transfer(new_id("trf"), tenant_id, r.idempotency_key, TransferStatus.POSTED, False, r.legs, now, dict(r.metadata))
         accepted[r.idempotency_key] = (digest, transfer)
         results.append(transfer)
-        transfer_rows.append({"id": transfer.id, "tenant_id": tenant_id, "idempotency_key": r.idempotency_key, "body_hash": digest,
-                              "status": "posted", "is_hold": False, "pending_id": None, "reverses": None, "expires_at": None,
-                              "resolved_at": None, "created_at": now, "metadata": transfer.metadata})
-        for index, leg in enumerate(r.legs):
-            for direction, aid in (("D", leg.debit_account), ("C", leg.credit_account)):
-                entry_rows.append({"transfer_id": transfer.id, "leg": index, "direction": direction, "tenant_id": tenant_id,
-                                   "account_id": aid, "currency": leg.currency, "amount": leg.amount_minor, "phase": "posted",
-                                   "created_at": now})
+        transfer_rows.append((transfer.id, r.idempotency_key, digest, transfer.metadata))
+        leg_rows.extend((transfer.id, index, leg.debit_account, leg.credit_account, leg.currency, leg.amount_minor)
+                        for index, leg in enumerate(r.legs))
     if transfer_rows:
-        postgres = conn.dialect.name == "postgresql"
-        inserted = insert_transfers_bulk(conn, t, transfer_rows) if postgres else insert_transfers(conn, t, transfer_rows)
-        if inserted != len(transfer_rows):
-            raise BatchRetry()
-        if postgres:
-            insert_entries_bulk(conn, t, entry_rows)
+        deltas = {aid: (dp, cp) for aid, (dp, cp) in accepted_so_far.items() if dp or cp}
+        if conn.dialect.name == "postgresql":
+            inserted, entries, updated = post_batch(conn, t, tenant_id, now, transfer_rows, leg_rows, deltas)
+            if inserted != len(transfer_rows):
+                raise BatchRetry()
+            # both unreachable while the decision above ran on locked rows; raising rolls the caller's transaction back
+            for aid in sorted(set(deltas) - updated):
+                raise InsufficientFunds(aid, available=0, requested=deltas[aid][0])
+            if entries != 2 * len(leg_rows):
+                raise RuntimeError(f"batch wrote {entries} entries for {len(leg_rows)} legs")
         else:
-            conn.execute(t.entries.insert(), entry_rows)
-        apply_deltas_at_once(conn, t, total)
+            _write_plain(conn, t, tenant_id, now, transfer_rows, leg_rows, deltas)
     return results
 
 
-def _refusal(r: TransferRequest, rows, running: dict[str, Balance]) -> LedgerError | None:
+def _write_plain(conn: Connection, t: LedgerTables, tenant_id: str, now, transfer_rows: list[tuple], leg_rows: list[tuple],
+                 deltas: dict[str, tuple[int, int]]) -> None:
+    """The same writes as post_batch as ordinary statements (SQLite)."""
+    inserted = insert_transfers(conn, t, [
+        {"id": tid, "tenant_id": tenant_id, "idempotency_key": key, "body_hash": digest, "status": "posted", "is_hold": False,
+         "pending_id": None, "reverses": None, "expires_at": None, "resolved_at": None, "created_at": now, "metadata": metadata}
+        for tid, key, digest, metadata in transfer_rows])
+    if inserted != len(transfer_rows):
+        raise BatchRetry()
+    conn.execute(t.entries.insert(), [
+        {"transfer_id": tid, "leg": index, "direction": direction, "tenant_id": tenant_id, "account_id": aid, "currency": currency,
+         "amount": amount, "phase": "posted", "created_at": now}
+        for tid, index, debit, credit, currency, amount in leg_rows for direction, aid in (("D", debit), ("C", credit))])
+    apply_deltas(conn, t, {aid: Balance(debits_posted=dp, credits_posted=cp) for aid, (dp, cp) in deltas.items()})
+
+
+def _refusal(r: TransferRequest, rows, limited, accepted_so_far: dict[str, list[int]], net: dict[str, list[int]]) -> LedgerError | None:
     """Why this request cannot be posted on top of what the batch accepted so far, or None."""
     for leg in r.legs:
         for aid in (leg.debit_account, leg.credit_account):
@@ -109,10 +149,14 @@ def _refusal(r: TransferRequest, rows, running: dict[str, Balance]) -> LedgerErr
                 return UnknownAccount(aid)
             if rows[aid].currency != leg.currency:
                 return CurrencyMismatch(aid, rows[aid].currency, leg.currency)
-    for aid, d in sorted(account_deltas(r.legs, pending=False).items()):
-        flags = flags_of(rows[aid])
-        after = running[aid] + d
+    for aid in sorted(net):
+        flags = limited.get(aid)
+        if flags is None:
+            continue  # an account without an overdraft rule takes any amount
+        so_far = accepted_so_far.get(aid, (0, 0))
+        before = balance_of(rows[aid]) + Balance(debits_posted=so_far[0], credits_posted=so_far[1])
+        after = before + Balance(debits_posted=net[aid][0], credits_posted=net[aid][1])
         if after.violates(flags):
-            available = running[aid].headroom(flags) or 0
+            available = before.headroom(flags) or 0
             return InsufficientFunds(aid, available=available, requested=available - (after.headroom(flags) or 0))
     return None

@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Iterable, Mapping
 
-from sqlalchemy import BigInteger, Connection, Row, String, Table, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Row, String, Table, any_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from libs.platform.inbox import insert_ignoring_duplicates
@@ -26,14 +26,24 @@ from services.payment_factory.domain.ledger_accounts import Balance
 from services.payment_factory.domain.ledger_errors import CurrencyMismatch, InsufficientFunds, UnknownAccount
 
 
-def lock_accounts(conn: Connection, t: LedgerTables, tenant_id: str, account_ids: Iterable[str]) -> dict[str, Row]:
+@cache
+def _lock_stmt(accounts: Table):
+    """SELECT ... WHERE id = ANY(:ids) ORDER BY id FOR UPDATE: one statement text for any number of ids, so it is prepared once."""
+    a = accounts.c
+    return (select(accounts).where(a.tenant_id == bindparam("tenant_id"), a.id == any_(bindparam("ids", type_=ARRAY(String))))
+            .order_by(a.id).with_for_update())
+
+
+def lock_accounts(conn: Connection, t: LedgerTables, tenant_id: str, account_ids: Iterable[str], strict: bool = True) -> dict[str, Row]:
+    """The tenant's accounts, locked in id order; an unknown id raises UnknownAccount unless `strict` is off (then it is left out)."""
     ids = sorted(set(account_ids))
-    stmt = select(t.accounts).where(t.accounts.c.tenant_id == tenant_id, t.accounts.c.id.in_(ids)).order_by(t.accounts.c.id)
     if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    rows = {row.id: row for row in conn.execute(stmt)}
+        rows = {row.id: row for row in conn.execute(_lock_stmt(t.accounts), {"tenant_id": tenant_id, "ids": ids})}
+    else:
+        stmt = select(t.accounts).where(t.accounts.c.tenant_id == tenant_id, t.accounts.c.id.in_(ids)).order_by(t.accounts.c.id)
+        rows = {row.id: row for row in conn.execute(stmt)}
     for account_id in ids:
-        if account_id not in rows:
+        if strict and account_id not in rows:
             raise UnknownAccount(account_id)
     return rows
 
@@ -86,39 +96,6 @@ def apply_deltas(conn: Connection, t: LedgerTables, deltas: Mapping[str, Balance
 def insert_transfer(conn: Connection, t: LedgerTables, row: dict) -> bool:
     """Insert unless the tenant already used the key; False means a concurrent twin won the race."""
     return bool(insert_ignoring_duplicates(conn, t.transfers, [row], ["tenant_id", "idempotency_key"]))
-
-
-@cache
-def _bulk_update(accounts: Table):
-    """UPDATE ... FROM unnest(arrays): one statement for any number of accounts, compiled once and cached."""
-    a = accounts.c
-    arrays = [bindparam(n, type_=ARRAY(String if n == "aids" else BigInteger)) for n in ("aids", "dps", "cps", "dqs", "cqs")]
-    v = func.unnest(*arrays).table_valued("aid", "dp", "cp", "dq", "cq").render_derived(name="deltas")
-    return (update(accounts)
-            .where(a.id == v.c.aid,
-                   or_(~a.debits_must_not_exceed_credits,
-                       a.debits_posted + v.c.dp + a.debits_pending + v.c.dq <= a.credits_posted + v.c.cp),
-                   or_(~a.credits_must_not_exceed_debits,
-                       a.credits_posted + v.c.cp + a.credits_pending + v.c.cq <= a.debits_posted + v.c.dp))
-            .values(debits_posted=a.debits_posted + v.c.dp, credits_posted=a.credits_posted + v.c.cp,
-                    debits_pending=a.debits_pending + v.c.dq, credits_pending=a.credits_pending + v.c.cq)
-            .returning(a.id))
-
-
-def apply_deltas_at_once(conn: Connection, t: LedgerTables, deltas: Mapping[str, Balance]) -> None:
-    """apply_deltas in one statement (UPDATE ... FROM unnest, guarded the same way) on PostgreSQL; one per account elsewhere."""
-    changed = {k: d for k, d in deltas.items() if d != Balance()}
-    if conn.dialect.name != "postgresql" or len(changed) < 2:
-        apply_deltas(conn, t, changed)
-        return
-    stmt = _bulk_update(t.accounts)
-    rows = sorted(changed.items())
-    params = {"aids": [k for k, _ in rows], "dps": [d.debits_posted for _, d in rows], "cps": [d.credits_posted for _, d in rows],
-              "dqs": [d.debits_pending for _, d in rows], "cqs": [d.credits_pending for _, d in rows]}
-    updated = set(conn.execute(stmt, params).scalars())
-    for account_id in sorted(changed):
-        if account_id not in updated:
-            raise InsufficientFunds(account_id, available=0, requested=changed[account_id].debits_posted)
 
 
 def insert_transfers(conn: Connection, t: LedgerTables, rows: list[dict]) -> int:
