@@ -18,7 +18,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Sequence
 
-from sqlalchemy import Connection, String, Table, any_, bindparam, select
+from sqlalchemy import Connection, String, Table, any_, bindparam, column, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from libs.clock import Clock
@@ -39,20 +39,38 @@ class BatchRetry(Exception):
 
 @cache
 def _prior_stmt(transfers: Table):
-    """The batch's keys already recorded: `= ANY(:keys)`, one statement text whatever the batch size (prepared once)."""
+    """The batch's keys already recorded, looked up one key at a time (a LATERAL probe of the unique (tenant, key) index).
+
+    Written as `... = ANY(:keys)` PostgreSQL once planned it, on a table it had no statistics for yet, as a scan of
+    every transfer of the tenant filtered by the keys: milliseconds that grew with the table. A probe per key leaves
+    the planner only the unique index, whatever it believes about the table; the text stays the same whatever the
+    batch size, so psycopg prepares it once.
+    """
     tr = transfers.c
-    return select(tr.id, tr.idempotency_key, tr.body_hash, tr.created_at, tr.metadata).where(
-        tr.tenant_id == bindparam("tenant_id"), tr.idempotency_key == any_(bindparam("keys", type_=ARRAY(String))))
+    wanted = func.unnest(bindparam("keys", type_=ARRAY(String))).table_valued(column("key", String)).render_derived(name="wanted")
+    found = (select(tr.id, tr.idempotency_key, tr.body_hash, tr.created_at, tr.metadata)
+             .where(tr.tenant_id == bindparam("tenant_id"), tr.idempotency_key == wanted.c.key).limit(1).lateral("found"))
+    return select(found).select_from(wanted.join(found, true()))
 
 
-def _prior(conn: Connection, t: LedgerTables, tenant_id: str, keys: list[str]) -> dict:
+@cache
+def _lock_stmt(accounts: Table):
+    """lock_accounts as `id = ANY(:ids) ORDER BY id FOR UPDATE`: one statement text whatever the number of accounts."""
+    a = accounts.c
+    return (select(accounts).where(a.tenant_id == bindparam("tenant_id"), a.id == any_(bindparam("ids", type_=ARRAY(String))))
+            .order_by(a.id).with_for_update())
+
+
+def _prior_and_locked(conn: Connection, t: LedgerTables, tenant_id: str, keys: list[str], account_ids: set[str]) -> tuple[dict, dict]:
+    """The batch's keys already recorded, and the existing touched accounts locked in id order."""
     tr = t.transfers.c
-    if conn.dialect.name == "postgresql":
-        rows = conn.execute(_prior_stmt(t.transfers), {"tenant_id": tenant_id, "keys": keys})
-    else:
-        rows = conn.execute(select(tr.id, tr.idempotency_key, tr.body_hash, tr.created_at, tr.metadata)
-                            .where(tr.tenant_id == tenant_id, tr.idempotency_key.in_(keys)))
-    return {row.idempotency_key: row for row in rows}
+    if conn.dialect.name != "postgresql":
+        prior = conn.execute(select(tr.id, tr.idempotency_key, tr.body_hash, tr.created_at, tr.metadata)
+                             .where(tr.tenant_id == tenant_id, tr.idempotency_key.in_(keys)))
+        return {row.idempotency_key: row for row in prior}, lock_accounts(conn, t, tenant_id, account_ids, strict=False)
+    prior = conn.execute(_prior_stmt(t.transfers), {"tenant_id": tenant_id, "keys": keys})
+    locked = conn.execute(_lock_stmt(t.accounts), {"tenant_id": tenant_id, "ids": sorted(account_ids)})
+    return {row.idempotency_key: row for row in prior}, {row.id: row for row in locked}
 
 
 def _net(request: TransferRequest) -> dict[str, list[int]]:
@@ -70,9 +88,8 @@ def transfer_batch(conn: Connection, t: LedgerTables, clock: Clock, tenant_id: s
     for r in requests:
         if r.pending or r.reverses:
             raise InvalidTransfer("the batch path posts plain transfers; holds and reversals go through SqlLedger")
-    prior = _prior(conn, t, tenant_id, [r.idempotency_key for r in requests])
-    rows = lock_accounts(conn, t, tenant_id, {a for r in requests for leg in r.legs for a in (leg.debit_account, leg.credit_account)},
-                         strict=False)
+    prior, rows = _prior_and_locked(conn, t, tenant_id, [r.idempotency_key for r in requests],
+                                    {a for r in requests for leg in r.legs for a in (leg.debit_account, leg.credit_account)})
     limited = {aid: flags_of(row) for aid, row in rows.items()
                if row.debits_must_not_exceed_credits or row.credits_must_not_exceed_debits}
     accepted_so_far: dict[str, list[int]] = {}  # account -> posted [debits, credits] the batch accepted before this request

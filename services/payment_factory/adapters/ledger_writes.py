@@ -15,8 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Iterable, Mapping
 
-from sqlalchemy import Connection, Row, String, Table, any_, bindparam, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, Row, Table, bindparam, or_, select, update
 
 from libs.platform.inbox import insert_ignoring_duplicates
 from services.payment_factory.adapters.ledger_rows import balance_of, flags_of
@@ -26,22 +25,13 @@ from services.payment_factory.domain.ledger_accounts import Balance
 from services.payment_factory.domain.ledger_errors import CurrencyMismatch, InsufficientFunds, UnknownAccount
 
 
-@cache
-def _lock_stmt(accounts: Table):
-    """SELECT ... WHERE id = ANY(:ids) ORDER BY id FOR UPDATE: one statement text for any number of ids, so it is prepared once."""
-    a = accounts.c
-    return (select(accounts).where(a.tenant_id == bindparam("tenant_id"), a.id == any_(bindparam("ids", type_=ARRAY(String))))
-            .order_by(a.id).with_for_update())
-
-
 def lock_accounts(conn: Connection, t: LedgerTables, tenant_id: str, account_ids: Iterable[str], strict: bool = True) -> dict[str, Row]:
     """The tenant's accounts, locked in id order; an unknown id raises UnknownAccount unless `strict` is off (then it is left out)."""
     ids = sorted(set(account_ids))
+    stmt = select(t.accounts).where(t.accounts.c.tenant_id == tenant_id, t.accounts.c.id.in_(ids)).order_by(t.accounts.c.id)
     if conn.dialect.name == "postgresql":
-        rows = {row.id: row for row in conn.execute(_lock_stmt(t.accounts), {"tenant_id": tenant_id, "ids": ids})}
-    else:
-        stmt = select(t.accounts).where(t.accounts.c.tenant_id == tenant_id, t.accounts.c.id.in_(ids)).order_by(t.accounts.c.id)
-        rows = {row.id: row for row in conn.execute(stmt)}
+        stmt = stmt.with_for_update()
+    rows = {row.id: row for row in conn.execute(stmt)}
     for account_id in ids:
         if strict and account_id not in rows:
             raise UnknownAccount(account_id)

@@ -26,7 +26,7 @@ from libs.ids import new_id
 from libs.platform.inbox import insert_ignoring_duplicates
 from services.payment_factory.adapters import ledger_invariants, ledger_reads
 from services.payment_factory.adapters.ledger_rows import account_of, find_by_key, load_account_row, load_transfer, utc
-from services.payment_factory.adapters.ledger_tables import LedgerTables
+from services.payment_factory.adapters.ledger_tables import PENDING, LedgerTables
 from services.payment_factory.adapters.ledger_writes import (apply_deltas, check_currencies, check_funds, insert_entries,
                                                              insert_transfer, lock_accounts)
 from services.payment_factory.domain.ledger import Leg, Transfer, TransferRequest, TransferStatus, account_deltas, body_hash
@@ -115,7 +115,7 @@ class SqlLedger:
     def expire_pending(self, conn: Connection, tenant_id: str, now: datetime, limit: int = 500) -> list[str]:
         """Expire the tenant's holds whose time ran out by `now`; returns their ids (a concurrent post or void wins)."""
         tr = self.t.transfers.c
-        due = conn.execute(select(tr.id).where(tr.tenant_id == tenant_id, tr.status == "pending", tr.expires_at <= utc(now))
+        due = conn.execute(select(tr.id).where(tr.tenant_id == tenant_id, tr.status == PENDING, tr.expires_at <= utc(now))
                            .order_by(tr.expires_at, tr.id).limit(limit)).scalars().all()
         expired = []
         for hold_id in due:

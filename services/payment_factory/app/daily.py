@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, select
 
+from services.payment_factory.adapters.ledger_tables import PENDING
 from services.payment_factory.adapters.sql_ledger import SqlLedger
 from services.payment_factory.adapters.tables import account_settings, open_items
 from services.payment_factory.app.collection import CollectionRefused, SepaConfig, run_collection
@@ -22,7 +23,7 @@ def expire_holds(engine: Engine, books: SqlLedger, now: datetime, limit: int = 5
     """Expire lapsed holds tenant by tenant, each in its own transaction; True when some tenant had a full page."""
     tr = books.t.transfers.c
     with engine.connect() as conn:
-        tenants = sorted(conn.execute(select(tr.tenant_id).where(tr.status == "pending", tr.expires_at <= now).distinct()).scalars())
+        tenants = sorted(conn.execute(select(tr.tenant_id).where(tr.status == PENDING, tr.expires_at <= now).distinct()).scalars())
     more = False
     for tenant in tenants:
         with engine.begin() as conn:
