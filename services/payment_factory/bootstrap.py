@@ -12,6 +12,7 @@ from libs.platform.bus.port import Bus
 from libs.platform.docstore import DocumentStore
 from libs.platform.service import ServiceContainer
 from services.payment_factory.adapters.metadata import metadata
+from services.payment_factory.adapters.paypal_provider import PayPalProvider
 from services.payment_factory.adapters.paypal_webhooks import PayPalWebhooks
 from services.payment_factory.adapters.sepa_files import Creditor
 from services.payment_factory.adapters.sql_ledger import SqlLedger
@@ -51,13 +52,23 @@ class PaymentContainer(ServiceContainer):
             stripe = StripeProvider(settings.stripe_api_key, settings.stripe_webhook_secret, settings.stripe_api_base)
             self.providers["card"] = stripe
             self.webhook_verifiers["stripe"] = stripe
-        if settings.paypal_webhook_id:
-            self.webhook_verifiers["paypal"] = PayPalWebhooks(settings.paypal_webhook_id, fetch_paypal_cert)
+        paypal_webhooks = PayPalWebhooks(settings.paypal_webhook_id, fetch_paypal_cert) if settings.paypal_webhook_id else None
+        if paypal_webhooks is not None:
+            self.webhook_verifiers["paypal"] = paypal_webhooks
+        if settings.paypal_client_id and settings.paypal_client_secret:
+            # a customer whose account settings name payment method "paypal" is collected and refunded through PayPal
+            self.providers["paypal"] = PayPalProvider(settings.paypal_client_id, settings.paypal_client_secret, settings.paypal_api_base,
+                                                      paypal_webhooks, settings.paypal_payout_receiver)
         if settings.daily_jobs:
             self.add_worker("payment-daily", self.daily_step, poll_seconds=settings.daily_poll_seconds)
         self.add_worker("ledger-hold-expiry", self.expire_holds_step, poll_seconds=settings.hold_expiry_poll_seconds)
         self.bus.subscribe([topics.INVOICES, topics.BILLING], settings.kafka_group, make_handler(self))
         self.add_worker("wallet-authorization-expiry", self._expire_authorizations, settings.authorization_expiry_poll_seconds)
+
+    def close(self) -> None:
+        for provider in self.providers.values():
+            getattr(provider, "close", lambda: None)()
+        super().close()
 
     def _expire_authorizations(self) -> bool:
         """Release lapsed device reservations of every tenant; True while there may be more."""

@@ -19,11 +19,16 @@ class PaymentSettings(ServiceSettings):
     sepa_creditor_bic: str | None = None
     sepa_creditor_id: str | None = None
     sepa_prenotification_days: int = 14
-    # Stripe (api_base points at stripe-mock in tests) and PayPal webhook verification
+    # Stripe (api_base points at stripe-mock in tests), PayPal webhook verification and PayPal payments
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
     paypal_webhook_id: str | None = None
+    # PayPal as a provider (REST app credentials); api_base is the sandbox unless set to https://api-m.paypal.com
+    paypal_client_id: str | None = None
+    paypal_client_secret: str | None = None
+    paypal_api_base: str = "https://api-m.sandbox.paypal.com"
+    paypal_payout_receiver: str | None = None  # our own PayPal account (email or payer id) that payouts go to
     daily_jobs: bool = True  # off in tests that drive collection and dunning with their own dates
     daily_poll_seconds: float = 3600.0
     hold_expiry_poll_seconds: float = 30.0  # how often the scheduled collection and dunning runs are attempted

@@ -67,7 +67,8 @@ def _post_batch_stmt(t: LedgerTables):
     legs = _records("legs", column("transfer_id", String), column("leg", SmallInteger), column("debit", String), column("credit", String),
                     column("currency", String), column("amount", BigInteger))
     # unnest of a literal array, not VALUES: a VALUES with data has no cache key, so SQLAlchemy would compile it every batch
-    sides = func.unnest(literal_column("ARRAY['D', 'C']::varchar[]")).table_valued(column("direction", String)).render_derived(name="sides")
+    sides = (func.unnest(literal_column("ARRAY['D', 'C']::varchar[]")).table_valued(column("direction", String))
+             .render_derived(name="sides"))
     entry_rows = (select(legs.c.transfer_id, legs.c.leg, sides.c.direction, tenant,
                          case((sides.c.direction == "D", legs.c.debit), else_=legs.c.credit), legs.c.currency, legs.c.amount,
                          literal("posted"), now)

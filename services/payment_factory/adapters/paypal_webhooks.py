@@ -5,9 +5,9 @@ the raw body>" with SHA256withRSA and sends the signature, the algorithm and
 the URL of its signing certificate in headers. We accept only certificates
 served over https from PayPal's own hosts, check the certificate is current,
 verify the signature with `cryptography`, and refuse transmissions older
-than the tolerance. Only verification and normalization are here: there is
-no PayPal sandbox we could run locally, so no PayPal API calls (capture,
-refund, payout) are implemented or claimed.
+than the tolerance. Only verification and normalization are here; the PayPal
+API calls (authorize, capture, refund, payout) are in paypal_provider.py,
+which hands its webhooks to this class.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ account_settings = Table(
     Column("schedule", String(20), nullable=False),
     Column("payment_method", String(30), nullable=False),
     Column("currency", String(3), nullable=False),
+    Column("payment_method_ref", String(200)),  # the provider's saved method: a PayPal vault id, a Stripe PaymentMethod
 )
 
 wallet_settings = Table(

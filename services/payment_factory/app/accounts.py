@@ -44,9 +44,10 @@ def find_account_id(conn: Connection, tenant_id: str, code: str) -> str | None:
     return conn.execute(select(a.id).where(a.tenant_id == tenant_id, a.code == code)).scalar()
 
 
-def save_account_settings(engine: Engine, tenant_id: str, customer_id: str, threshold: Money, schedule: str, method: str) -> dict:
+def save_account_settings(engine: Engine, tenant_id: str, customer_id: str, threshold: Money, schedule: str, method: str,
+                          method_ref: str | None = None) -> dict:
     row = {"tenant_id": tenant_id, "customer_id": customer_id, "threshold_minor": threshold.minor, "schedule": schedule,
-           "payment_method": method, "currency": threshold.currency}
+           "payment_method": method, "currency": threshold.currency, "payment_method_ref": method_ref}
     with engine.begin() as conn:
         conn.execute(account_settings.delete().where(account_settings.c.tenant_id == tenant_id, account_settings.c.customer_id == customer_id))
         conn.execute(account_settings.insert().values(**row))

@@ -100,7 +100,8 @@ def run_collection(engine: Engine, books: SqlLedger, providers: dict[str, Paymen
                 if provider is None:
                     continue
                 try:
-                    result = provider.authorize(f"{key}:{s.customer_id}", outstanding, s.currency, s.customer_id, "", {"collection": row["id"]})
+                    result = provider.authorize(f"{key}:{s.customer_id}", outstanding, s.currency, s.customer_id,
+                                                s.payment_method_ref or "", {"collection": row["id"]})
                     if result.status is PaymentStatus.AUTHORIZED:
                         result = provider.capture(f"{key}:{s.customer_id}:capture", result.reference)
                 except ProviderError as exc:

@@ -85,6 +85,10 @@ class ProviderError(Exception):
         self.provider, self.message, self.code, self.status = provider, message, code, status
 
 
+class RefundExceedsCaptured(ProviderError):
+    """The provider refused a refund larger than what is left of the captured amount; nothing was refunded."""
+
+
 class PaymentProvider(Protocol):
     name: str
 

@@ -98,7 +98,8 @@ def build_router(c) -> APIRouter:
     @router.put("/accounts/{customer_id}/settings", tags=["accounts"], summary="Threshold, collection schedule and payment method")
     def put_settings(customer_id: str, body: s.AccountSettingsIn, tenant_id: str = tenant) -> dict:
         threshold = money(body.threshold, body.currency, "threshold")
-        return save_account_settings(c.engine, tenant_id, customer_id, threshold, body.schedule, body.payment_method)
+        return save_account_settings(c.engine, tenant_id, customer_id, threshold, body.schedule, body.payment_method,
+                                     body.payment_method_ref)
 
     @router.post("/accounts/{customer_id}/wallet/top-ups", status_code=201, response_model=s.WalletOut, tags=["accounts"],
                  summary="Credit the customer's prepaid wallet with money received")

@@ -77,6 +77,9 @@ class AccountSettingsIn(BaseModel):
     schedule: Literal["monthly", "weekly", "quarterly", "on_invoice", "manual"] = "monthly"
     payment_method: Literal["bank_transfer", "sepa_direct_debit", "card", "paypal"] = "bank_transfer"
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    payment_method_ref: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
+                                           description="the customer's saved method at the provider, charged without the customer "
+                                                       "present: a PayPal vault id (payment method paypal), a Stripe PaymentMethod (card)")
 
 
 class AmountIn(BaseModel):
