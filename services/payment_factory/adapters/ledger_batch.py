@@ -15,6 +15,8 @@ CHECK constraints still stand behind the decision made here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Sequence
 
@@ -54,11 +56,31 @@ def _prior_stmt(transfers: Table):
 
 
 @cache
-def _lock_stmt(accounts: Table):
-    """lock_accounts as `id = ANY(:ids) ORDER BY id FOR UPDATE`: one statement text whatever the number of accounts."""
-    a = accounts.c
-    return (select(accounts).where(a.tenant_id == bindparam("tenant_id"), a.id == any_(bindparam("ids", type_=ARRAY(String))))
-            .order_by(a.id).with_for_update())
+def _lock_stmt(t: LedgerTables):
+    """One round trip: the touched accounts locked in id order (`id = ANY(:ids) ORDER BY id FOR UPDATE`), each row also
+    carrying, as one JSON array computed once (an uncorrelated subquery), the batch's keys already recorded.
+
+    Accounts are never deleted, so a batch holding a replay always locks at least one row: no row, no replay.
+    The tenant is compared as `tenant_id || ''`, a filter on the rows the primary key found and never an index
+    condition: with tenant_id indexable, PostgreSQL planned this (on a table without statistics yet) as a scan of
+    every account of the tenant through (tenant_id, code), filtered by id.
+    """
+    a = t.accounts.c
+    found = _prior_stmt(t.transfers).subquery("prior")
+    prior = select(func.json_agg(func.json_build_array(found.c.id, found.c.idempotency_key, found.c.body_hash, found.c.created_at,
+                                                       found.c.metadata))).scalar_subquery()
+    return (select(t.accounts, prior.label("prior_keys"))
+            .where(a.id == any_(bindparam("ids", type_=ARRAY(String))), a.tenant_id.concat("") == bindparam("tenant_id"))
+            .order_by(a.id).with_for_update(of=t.accounts))
+
+
+@dataclass(frozen=True)
+class _Prior:  # not a tuple: transfer_batch tells a recorded key from one accepted earlier in the batch by that
+    id: str
+    idempotency_key: str
+    body_hash: str
+    created_at: datetime
+    metadata: dict
 
 
 def _prior_and_locked(conn: Connection, t: LedgerTables, tenant_id: str, keys: list[str], account_ids: set[str]) -> tuple[dict, dict]:
@@ -68,9 +90,10 @@ def _prior_and_locked(conn: Connection, t: LedgerTables, tenant_id: str, keys: l
         prior = conn.execute(select(tr.id, tr.idempotency_key, tr.body_hash, tr.created_at, tr.metadata)
                              .where(tr.tenant_id == tenant_id, tr.idempotency_key.in_(keys)))
         return {row.idempotency_key: row for row in prior}, lock_accounts(conn, t, tenant_id, account_ids, strict=False)
-    prior = conn.execute(_prior_stmt(t.transfers), {"tenant_id": tenant_id, "keys": keys})
-    locked = conn.execute(_lock_stmt(t.accounts), {"tenant_id": tenant_id, "ids": sorted(account_ids)})
-    return {row.idempotency_key: row for row in prior}, {row.id: row for row in locked}
+    rows = conn.execute(_lock_stmt(t), {"tenant_id": tenant_id, "ids": sorted(account_ids), "keys": keys}).all()
+    recorded = (rows[0].prior_keys or []) if rows else []
+    prior = {key: _Prior(tid, key, digest, datetime.fromisoformat(at), meta) for tid, key, digest, at, meta in recorded}
+    return prior, {row.id: row for row in rows}
 
 
 def _net(request: TransferRequest) -> dict[str, list[int]]:

@@ -82,3 +82,32 @@ def test_many_callers_through_the_group_writer_never_overdraw_and_stay_balanced(
         assert ledger.check_invariants(conn, T) == []
 
 
+
+
+def test_a_later_batch_replays_a_recorded_key_with_its_original_time_and_metadata(engine, ledger, clock):
+    bank, wallet, rev, _ = accounts(engine, ledger)
+    first = TransferRequest("meta-1", [Leg(wallet, rev, 30, "EUR")], {"order": "o-1", "lines": [1, 2], "note": "Grüße"})
+    with engine.begin() as conn:
+        [original] = transfer_batch(conn, ledger.t, clock, T, [first])
+    clock.advance(seconds=90)  # the replay answers the original time, not now
+    with engine.begin() as conn:
+        replay, fresh = transfer_batch(conn, ledger.t, clock, T, [first, TransferRequest("meta-2", [Leg(wallet, rev, 5, "EUR")])])
+    assert (replay.id, replay.created_at, dict(replay.metadata), replay.replayed) == \
+        (original.id, original.created_at, {"order": "o-1", "lines": [1, 2], "note": "Grüße"}, True)
+    assert fresh.id != original.id and not fresh.replayed
+    with engine.connect() as conn:
+        assert ledger.balance(conn, T, wallet) == Balance(35, 100)
+        assert ledger.check_invariants(conn, T) == []
+
+
+def test_a_batch_never_touches_another_tenants_account(engine, ledger, clock):
+    bank, wallet, rev, _ = accounts(engine, ledger)
+    with engine.begin() as conn:
+        foreign = ledger.open_account(conn, "tenant-other", AccountSpec("rev", AccountPurpose.REVENUE, "EUR")).id
+    with engine.begin() as conn:
+        refused, ok = transfer_batch(conn, ledger.t, clock, T, [TransferRequest("x-1", [Leg(wallet, foreign, 10, "EUR")]),
+                                                                TransferRequest("x-2", [Leg(wallet, rev, 10, "EUR")])])
+    assert type(refused).__name__ == "UnknownAccount" and not isinstance(ok, Exception)
+    with engine.connect() as conn:
+        assert ledger.balance(conn, "tenant-other", foreign) == Balance()
+        assert ledger.balance(conn, T, wallet) == Balance(10, 100)
