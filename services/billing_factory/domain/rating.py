@@ -19,14 +19,15 @@ from services.billing_factory.domain.discounts import reduction_lines
 from services.billing_factory.domain.labels import GERMAN, Labels
 from services.billing_factory.domain.lines import Line, LineKind, make_line, make_money
 from services.billing_factory.domain.metrics import UsageEvent
-from services.billing_factory.domain.periods import active_windows, prorate_minor
+from services.billing_factory.domain.periods import Period, active_windows, prorate_minor
 from services.billing_factory.domain.plans import Plan
 from services.billing_factory.domain.subscriptions import SubscriptionPeriod
+from services.billing_factory.domain.tally import Tallies
 from services.billing_factory.domain.usage import rate_usage_charge
 from services.billing_factory.domain.versions import price_at, price_segments
 
 Aggregates = Mapping[str, Union[Decimal, Mapping[str, Decimal]]]
-Usage = Union[Sequence[UsageEvent], Aggregates]
+Usage = Union[Sequence[UsageEvent], Aggregates, Tallies]
 _ONE = Decimal(1)
 _PLACES = Decimal("0.000001")
 
@@ -41,9 +42,8 @@ class Rater:
         self.currency = plan.currency
         self.scale = Decimal(10) ** minor_unit_exponent(plan.currency)
         self.mode = plan.rounding.decimal_mode
-        self.period = p = ctx.period
-        self.start = p.start if ctx.started_at <= p.start else ctx.started_at
-        self.end = p.end if ctx.ends_at is None or ctx.ends_at >= p.end else ctx.ends_at
+        self.period = ctx.period
+        self.start, self.end = active_part(ctx.period, ctx.started_at, ctx.ends_at)
         self.closed = now >= self.end
         self.lines: list[Line] = []
         self.zero = Money(0, plan.currency)
@@ -66,19 +66,33 @@ class Rater:
         return line
 
 
+def active_part(period: Period, started_at: datetime, ends_at: datetime | None) -> tuple[datetime, datetime]:
+    """The part of the period the subscription (or this plan phase of it) is active; empty when end <= start."""
+    start = period.start if started_at <= period.start else started_at
+    return start, period.end if ends_at is None or ends_at >= period.end else ends_at
+
+
+def usage_window(period: Period, started_at: datetime, ends_at: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    """[start, end) of the usage `rate` counts: the active part of the period, up to `now`."""
+    start, end = active_part(period, started_at, ends_at)
+    return start, end if now >= end else now
+
+
 def rate(plan: Plan, ctx: SubscriptionPeriod, usage: Usage, now: datetime, labels: Labels = GERMAN) -> list[Line]:
     """The lines of one subscription period: charges in plan order, one-time items, then discounts and credits.
 
     `usage` is either the period's usage events (any metric; earlier events
     only open a time-weighted sum) or totals per metric code, optionally per
     group value; totals cannot rate percentage prices or a price change
-    inside the period of a usage charge (UsageNotRateable).
+    inside the period of a usage charge (UsageNotRateable). `Tallies` of the
+    stored rows (domain.tally) rate like the events they stand for, or raise
+    NeedsEvents when they cannot.
     """
     r = Rater(plan, ctx, labels, now)
     if r.end <= r.start:
         return []
     by_metric: dict[str, list[UsageEvent]] | None = None
-    if type(usage) is not dict and not isinstance(usage, Mapping):
+    if type(usage) is not dict and type(usage) is not Tallies and not isinstance(usage, Mapping):
         by_metric = {}
         for event in usage:
             by_metric.setdefault(event.metric_code, []).append(event)
