@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping
 
 from services.billing_factory.domain.charges import Percentage
-from services.billing_factory.domain.metrics import QUANTUM, Aggregation, parse_number
+from services.billing_factory.domain.metrics import QUANTUM, Aggregation, BillableMetric, parse_number
 from services.billing_factory.domain.plans import Plan
 
 _ZERO = Decimal(0)
@@ -74,13 +74,13 @@ class Tallies:
     end: datetime
     slots: Mapping[str, Mapping[str, list]]
 
-    def groups(self, charge_price: object, metric_code: str, decimals: int | None) -> list[tuple[str, object]]:
+    def groups(self, price: object, metric: BillableMetric) -> list[tuple[str, object]]:
         """(group, quantity) in group order, or (group, amounts) for a percentage price."""
-        groups = self.slots.get(metric_code) or {"": None}
-        if type(charge_price) is Percentage:
-            at = self.plan.amount_index[(metric_code, charge_price.amount_field)]
+        groups = self.slots.get(metric.code) or {"": None}
+        if type(price) is Percentage:
+            at = self.plan.amount_index[(metric.code, price.amount_field)]
             return [(key, slot[at] if slot is not None else []) for key, slot in sorted(groups.items())]
-        aggregation = self.plan.plan.metric_index[metric_code].aggregation
+        aggregation, decimals = metric.aggregation, metric.decimals
         out = []
         for key, slot in sorted(groups.items()):
             quantity = _ZERO if slot is None else slot[0]
@@ -161,7 +161,9 @@ def tally(compiled: TallyPlan, rows: Iterable[Mapping[str, Any]], start: datetim
                 key = "" if key is None else str(key)
             slot = groups.get(key)
             if slot is None:
-                slot = groups[key] = [set() if kind == _UNIQUES else first[kind], *([] for _ in amount_fields)]
+                slot = groups[key] = [set() if kind == _UNIQUES else first[kind]]
+                if amount_fields:
+                    slot += [[] for _ in amount_fields]
             if not inside:
                 continue
             if kind == _COUNTS:

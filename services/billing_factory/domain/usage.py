@@ -31,7 +31,7 @@ _ONE = Decimal(1)
 def rate_usage_charge(r: Rater, charge: Charge, metric: BillableMetric, by_metric: dict[str, list[UsageEvent]] | None,
                       usage: object) -> None:
     u_end = r.end if r.now >= r.end else r.now
-    segments = price_segments(charge, r.start, u_end)
+    segments = r.segments(charge, r.start, u_end)
     first_line = len(r.lines)
     if segments:
         if type(usage) is Tallies:
@@ -110,7 +110,7 @@ def _from_tallies(charge: Charge, metric: BillableMetric, segments: list[Segment
     seg = segments[0]
     if len(segments) > 1 or seg.start != tallies.start or seg.end != tallies.end or type(seg.price) is not type(charge.price):
         raise NeedsEvents(charge.code)
-    return [(key, [(seg, quantity)], ()) for key, quantity in tallies.groups(seg.price, metric.code, metric.decimals)]
+    return [(key, [(seg, quantity)], ()) for key, quantity in tallies.groups(seg.price, metric)]
 
 
 def _from_totals(charge: Charge, segments: list[Segment], usage: Mapping):
