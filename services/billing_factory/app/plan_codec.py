@@ -18,14 +18,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Sequence
 
 from libs.contracts.events import DraftLine
-from libs.money import Rounding, to_decimal
+from libs.money import Rounding
 from services.billing_factory.app.errors import Invalid
 from services.billing_factory.domain import (
     Aggregation, Alignment, BillableMetric, Bundle, Charge, Credit, Discount, FlatFee, Graduated, Interval, InvalidField,
     Line, LineKind, OneTime, OneTimeItem, Package, ParameterInfo, Percentage, PerUnit, Period, Plan, PriceVersion, SubscriptionPeriod,
     Tier, UsageEvent, Volume, next_period, period_containing, rate,
 )
-from services.billing_factory.domain.metrics import make_event
+from services.billing_factory.domain.metrics import make_event, parse_number
+from services.billing_factory.domain.rating import usage_window
+from services.billing_factory.domain.tally import NeedsEvents, Tallies, tally, tally_plan
 
 _ONE = Decimal(1)
 INTERVALS = {"week": Interval.WEEKLY, "month": Interval.MONTHLY, "quarter": Interval.QUARTERLY, "year": Interval.YEARLY}
@@ -191,7 +193,7 @@ def events_for(plan: Plan, rows: Iterable[dict[str, Any]]) -> list[UsageEvent]:
     """
     by_source = _sources(plan)
     out = []
-    append, number, new_event = out.append, _number, make_event
+    append, number, new_event = out.append, parse_number, make_event
     for r in rows:
         targets = by_source.get(r["metric"])
         if not targets:
@@ -207,20 +209,6 @@ def events_for(plan: Plan, rows: Iterable[dict[str, Any]]) -> list[UsageEvent]:
                     props[name] = value
             append(new_event(event_id, code, ts, props))
     return out
-
-
-def _number(raw: object) -> Decimal | None:
-    """A stored property as a finite Decimal, or None to leave it for rating to refuse."""
-    if type(raw) is str:
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            return None
-        return value if value.is_finite() else None
-    try:
-        return to_decimal(raw)
-    except (TypeError, ValueError):
-        return None
 
 
 def _sources(plan: Plan) -> dict[str, list[tuple[str, str | None]]]:
@@ -279,13 +267,27 @@ def open_period(plan: Plan, started_at: datetime, now: datetime) -> Period:
     return period_containing(plan.interval, plan.alignment, started_at, max(now, started_at))
 
 
-def rate_period(plan: Plan, period: Period, started_at: datetime, ends_at: datetime | None, events: Sequence[UsageEvent],
+def rate_period(plan: Plan, period: Period, started_at: datetime, ends_at: datetime | None, events: Sequence[UsageEvent] | Tallies,
                 now: datetime, extras: Extras = NO_EXTRAS) -> list[DraftLine]:
     """The DraftLines of one period (or the part of it one plan was active), as a billing run bills them."""
     if ends_at is not None and ends_at <= max(started_at, period.start):
         return []
     ctx = SubscriptionPeriod(period, started_at, ends_at, extras.pauses, extras.period_index, extras.coupons, extras.credits, extras.items)
     return [draft(line) for line in rate(plan, ctx, events, now)]
+
+
+def rate_rows(plan: Plan, period: Period, started_at: datetime, ends_at: datetime | None, rows: Sequence[dict[str, Any]],
+              now: datetime, extras: Extras = NO_EXTRAS) -> list[DraftLine]:
+    """`rate_period` of stored usage rows: tallied in one pass where the plan allows it, else from their events; the same lines."""
+    compiled = tally_plan(plan)
+    if compiled is not None:
+        tallies = tally(compiled, rows, *usage_window(period, started_at, ends_at, now))
+        if tallies is not None:
+            try:
+                return rate_period(plan, period, started_at, ends_at, tallies, now, extras)
+            except NeedsEvents:
+                pass
+    return rate_period(plan, period, started_at, ends_at, events_for(plan, rows), now, extras)
 
 
 def draft(line: Line) -> DraftLine:

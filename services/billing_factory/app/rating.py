@@ -22,7 +22,7 @@ from services.billing_factory.adapters.tables import (
     coupons, credits, metrics, one_time_orders, plans, subscription_coupons, subscription_pauses, subscription_phases, usage_events,
 )
 from services.billing_factory.app.plan_codec import (
-    Extras, billable_periods, coupon_discount, events_for, open_period, period_index, plan_from_definition, rate_period,
+    Extras, billable_periods, coupon_discount, open_period, period_index, plan_from_definition, rate_rows,
 )
 from services.billing_factory.app.sharing import ShareBook, with_shares
 from services.billing_factory.domain import Aggregation, Credit, OneTimeItem, Period, Plan
@@ -150,7 +150,7 @@ def rate_subscription_period(conn: Connection, tenant_id: str, s: Subscribed, pe
     for i, phase in enumerate(active):
         last = i == len(active) - 1
         phase_extras = extra if last else Extras(extra.pauses, period_index=extra.period_index)
-        lines += rate_period(phase.plan, period, phase.started_at, phase.ends_at, events_for(phase.plan, events), now, phase_extras)
+        lines += rate_rows(phase.plan, period, phase.started_at, phase.ends_at, events, now, phase_extras)
     if s.cache is None:
         return lines
     return with_shares(conn, tenant_id, s.cache.shares, s.currency, [p.plan for p in active], s.id, s.customer_id, period, lines, events)

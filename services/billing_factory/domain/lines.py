@@ -27,7 +27,7 @@ class LineKind(str, Enum):
     PARAMETER_INFO = "parameter_info"  # amount zero: a property's value or summed amount, free units
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: a trusted Line is built by setting its __dict__ at once (make_line)
 class Line:
     charge_code: str
     kind: LineKind
@@ -57,21 +57,21 @@ def fmt(value: Decimal) -> str:
 
 
 def _trusted_constructor():
-    """Build Lines from values rating has already validated, at a third of the frozen __init__'s cost.
+    """Build Lines from values rating has already validated, at a fraction of the frozen __init__'s cost.
 
     A frozen dataclass sets every field through object.__setattr__; with
-    fourteen fields that dominated rating time. This sets the same slots
-    directly; the result equals `Line(...)` (a unit test checks it).
+    fourteen fields that dominated rating time. This sets the instance's
+    __dict__ in one step; the result equals `Line(...)` (a unit test checks it).
     """
-    new = object.__new__
-    (s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14) = (getattr(Line, name).__set__ for name in Line.__dataclass_fields__)
+    new, set_dict = object.__new__, object.__setattr__
 
     def make_line(charge_code, kind, description, product, quantity, unit_price, amount, tax_category, tax_rate,
                   period_start, period_end, group_key=None, info=None, unit_code="C62") -> Line:
         line = new(Line)
-        s1(line, charge_code), s2(line, kind), s3(line, description), s4(line, product), s5(line, quantity)
-        s6(line, unit_price), s7(line, amount), s8(line, tax_category), s9(line, tax_rate), s10(line, period_start)
-        s11(line, period_end), s12(line, group_key), s13(line, info), s14(line, unit_code)
+        set_dict(line, "__dict__", {
+            "charge_code": charge_code, "kind": kind, "description": description, "product": product, "quantity": quantity,
+            "unit_price": unit_price, "amount": amount, "tax_category": tax_category, "tax_rate": tax_rate,
+            "period_start": period_start, "period_end": period_end, "group_key": group_key, "info": info, "unit_code": unit_code})
         return line
 
     return make_line

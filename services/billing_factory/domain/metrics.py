@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
 from typing import Iterable, Mapping, Sequence
 
@@ -83,6 +83,20 @@ def _trusted_event():
 make_event = _trusted_event()
 
 
+def parse_number(raw: object) -> Decimal | None:
+    """A stored property as a finite Decimal, or None when it is none (rating then refuses it, naming the event)."""
+    if type(raw) is str:
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            return None
+        return value if value.is_finite() else None
+    try:
+        return to_decimal(raw)
+    except (TypeError, ValueError):
+        return None
+
+
 def event_value(metric: BillableMetric, event: UsageEvent) -> Decimal | None:
     """The event's number for this metric; None when the property is absent."""
     if metric.field is None:
@@ -123,11 +137,11 @@ def aggregate(metric: BillableMetric, events: Sequence[UsageEvent], start: datet
         else:
             result = max(values, default=_ZERO)
     if metric.decimals is not None:
-        result = result.quantize(_QUANTUM[metric.decimals], rounding=ROUND_HALF_UP)
+        result = result.quantize(QUANTUM[metric.decimals], rounding=ROUND_HALF_UP)
     return result
 
 
-_QUANTUM = tuple(Decimal(1).scaleb(-places) for places in range(13))  # decimals are validated to 0..12
+QUANTUM = tuple(Decimal(1).scaleb(-places) for places in range(13))  # decimals are validated to 0..12
 
 
 def _time_weighted(metric: BillableMetric, events: Sequence[UsageEvent], start: datetime, end: datetime) -> Decimal:

@@ -19,14 +19,15 @@ from services.billing_factory.domain.discounts import reduction_lines
 from services.billing_factory.domain.labels import GERMAN, Labels
 from services.billing_factory.domain.lines import Line, LineKind, make_line, make_money
 from services.billing_factory.domain.metrics import UsageEvent
-from services.billing_factory.domain.periods import active_windows, prorate_minor
+from services.billing_factory.domain.periods import Period, active_windows, prorate_minor
 from services.billing_factory.domain.plans import Plan
 from services.billing_factory.domain.subscriptions import SubscriptionPeriod
+from services.billing_factory.domain.tally import Tallies
 from services.billing_factory.domain.usage import rate_usage_charge
-from services.billing_factory.domain.versions import price_at, price_segments
+from services.billing_factory.domain.versions import Segment, price_at, price_segments
 
 Aggregates = Mapping[str, Union[Decimal, Mapping[str, Decimal]]]
-Usage = Union[Sequence[UsageEvent], Aggregates]
+Usage = Union[Sequence[UsageEvent], Aggregates, Tallies]
 _ONE = Decimal(1)
 _PLACES = Decimal("0.000001")
 
@@ -34,19 +35,25 @@ _PLACES = Decimal("0.000001")
 class Rater:
     """Shared state of one rating run: the currency's scale, rounding, the period and the lines so far."""
 
-    __slots__ = ("plan", "ctx", "labels", "now", "currency", "scale", "mode", "period", "start", "end", "closed", "lines", "zero", "memo")
+    __slots__ = ("plan", "ctx", "labels", "now", "currency", "scale", "mode", "period", "start", "end", "closed", "lines", "zero", "memo",
+                 "known")
 
     def __init__(self, plan: Plan, ctx: SubscriptionPeriod, labels: Labels, now: datetime) -> None:
         self.plan, self.ctx, self.labels, self.now = plan, ctx, labels, now
         self.currency = plan.currency
-        self.scale = Decimal(10) ** minor_unit_exponent(plan.currency)
-        self.mode = plan.rounding.decimal_mode
-        self.period = p = ctx.period
-        self.start = p.start if ctx.started_at <= p.start else ctx.started_at
-        self.end = p.end if ctx.ends_at is None or ctx.ends_at >= p.end else ctx.ends_at
+        known = _KNOWN.get(id(plan))
+        if known is None or known[0] is not plan:
+            if len(_KNOWN) > 256:
+                _KNOWN.clear()
+            known = _KNOWN[id(plan)] = (plan, Decimal(10) ** minor_unit_exponent(plan.currency), plan.rounding.decimal_mode,
+                                        Money(0, plan.currency), {})
+        _, self.scale, self.mode, self.zero, self.known = known
+        if len(self.known) > 4096:
+            self.known.clear()
+        self.period = ctx.period
+        self.start, self.end = active_part(ctx.period, ctx.started_at, ctx.ends_at)
         self.closed = now >= self.end
         self.lines: list[Line] = []
-        self.zero = Money(0, plan.currency)
         self.memo: dict = {}  # aggregates shared by the charges on one metric
 
     def minor(self, amount: Decimal) -> int:
@@ -55,7 +62,19 @@ class Rater:
 
     def prorated(self, amount: Decimal, start: datetime, end: datetime) -> int:
         p = self.period
-        return prorate_minor(amount * self.scale, p.days, p.day_of(start), p.day_of(end), self.plan.rounding)
+        key = ("prorated", amount, p.start, p.end, start, end)
+        minor = self.known.get(key)
+        if minor is None:
+            minor = self.known[key] = prorate_minor(amount * self.scale, p.days, p.day_of(start), p.day_of(end), self.plan.rounding)
+        return minor
+
+    def segments(self, charge: Charge, start: datetime, end: datetime) -> list[Segment]:
+        """price_segments, once per charge and window: the periods of one billing run share their windows."""
+        key = ("segments", charge.code, start, end)
+        segments = self.known.get(key)
+        if segments is None:
+            segments = self.known[key] = price_segments(charge, start, end)
+        return segments
 
     def emit(self, charge: Charge, kind: LineKind, description: str, quantity: Decimal, unit_price: Decimal, minor: int,
              start: datetime, end: datetime, group_key: str | None = None, info: str | None = None) -> Line:
@@ -66,19 +85,38 @@ class Rater:
         return line
 
 
+# Per plan (by identity): the currency's scale, the rounding mode, zero, and what depends only on the period and
+# window, not on usage (price segments, prorated caps and fees), so the periods of one billing run compute it once.
+_KNOWN: dict[int, tuple[Plan, Decimal, str, Money, dict]] = {}
+
+
+def active_part(period: Period, started_at: datetime, ends_at: datetime | None) -> tuple[datetime, datetime]:
+    """The part of the period the subscription (or this plan phase of it) is active; empty when end <= start."""
+    start = period.start if started_at <= period.start else started_at
+    return start, period.end if ends_at is None or ends_at >= period.end else ends_at
+
+
+def usage_window(period: Period, started_at: datetime, ends_at: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    """[start, end) of the usage `rate` counts: the active part of the period, up to `now`."""
+    start, end = active_part(period, started_at, ends_at)
+    return start, end if now >= end else now
+
+
 def rate(plan: Plan, ctx: SubscriptionPeriod, usage: Usage, now: datetime, labels: Labels = GERMAN) -> list[Line]:
     """The lines of one subscription period: charges in plan order, one-time items, then discounts and credits.
 
     `usage` is either the period's usage events (any metric; earlier events
     only open a time-weighted sum) or totals per metric code, optionally per
     group value; totals cannot rate percentage prices or a price change
-    inside the period of a usage charge (UsageNotRateable).
+    inside the period of a usage charge (UsageNotRateable). `Tallies` of the
+    stored rows (domain.tally) rate like the events they stand for, or raise
+    NeedsEvents when they cannot.
     """
     r = Rater(plan, ctx, labels, now)
     if r.end <= r.start:
         return []
     by_metric: dict[str, list[UsageEvent]] | None = None
-    if type(usage) is not dict and not isinstance(usage, Mapping):
+    if type(usage) is not dict and type(usage) is not Tallies and not isinstance(usage, Mapping):
         by_metric = {}
         for event in usage:
             by_metric.setdefault(event.metric_code, []).append(event)
@@ -108,10 +146,24 @@ def _fee(r: Rater, charge: Charge) -> None:
     in_advance = r.plan.pay_in_advance if base.in_advance is None else base.in_advance
     if not (r.now >= r.start if in_advance else r.closed):
         return
+    if not r.ctx.pauses:
+        key = ("fee", charge.code, r.period.start, r.period.end, r.start, r.end, id(r.labels))
+        lines = r.known.get(key)
+        if lines is None or lines[0] is not r.labels:
+            first = len(r.lines)
+            _fee_lines(r, charge, [(r.start, r.end)])
+            r.known[key] = (r.labels, tuple(r.lines[first:]))
+        else:
+            r.lines.extend(lines[1])
+        return
+    _fee_lines(r, charge, active_windows(r.start, r.end, r.ctx.pauses))
+
+
+def _fee_lines(r: Rater, charge: Charge, windows: list[tuple[datetime, datetime]]) -> None:
+    base = charge.price
     days = r.period.days
-    windows = active_windows(r.start, r.end, r.ctx.pauses) if r.ctx.pauses else [(r.start, r.end)]
     for w_start, w_end in windows:
-        for seg in price_segments(charge, w_start, w_end):
+        for seg in r.segments(charge, w_start, w_end):
             first, last = r.period.day_of(seg.start), r.period.day_of(seg.end)
             if last <= first:
                 continue

@@ -18,6 +18,7 @@ from services.billing_factory.domain.errors import InvalidUsage, UsageNotRateabl
 from services.billing_factory.domain.lines import LineKind, fmt
 from services.billing_factory.domain.metrics import BillableMetric, UsageEvent, aggregate, group_events
 from services.billing_factory.domain.pricing import percentage_steps, usage_steps
+from services.billing_factory.domain.tally import NeedsEvents, Tallies
 from services.billing_factory.domain.versions import Segment, price_segments
 
 if TYPE_CHECKING:
@@ -30,10 +31,12 @@ _ONE = Decimal(1)
 def rate_usage_charge(r: Rater, charge: Charge, metric: BillableMetric, by_metric: dict[str, list[UsageEvent]] | None,
                       usage: object) -> None:
     u_end = r.end if r.now >= r.end else r.now
-    segments = price_segments(charge, r.start, u_end)
+    segments = r.segments(charge, r.start, u_end)
     first_line = len(r.lines)
     if segments:
-        if by_metric is None:
+        if type(usage) is Tallies:
+            groups = _from_tallies(charge, metric, segments, usage)
+        elif by_metric is None:
             groups = _from_totals(charge, segments, usage)
         else:
             groups = _from_events(r.memo, charge, metric, segments, by_metric.get(metric.code, ()), r.start, u_end)
@@ -100,6 +103,14 @@ def _amounts(segment: Segment, events: Sequence[UsageEvent]) -> list[Decimal]:
             except (TypeError, ValueError):
                 raise InvalidUsage(e.event_id, f"properties.{name}", f"not a decimal number: {raw!r}") from None
     return out
+
+
+def _from_tallies(charge: Charge, metric: BillableMetric, segments: list[Segment], tallies: Tallies):
+    """Quantities (or amounts) per group counted in one pass over the rows; one price over the whole usage window only."""
+    seg = segments[0]
+    if len(segments) > 1 or seg.start != tallies.start or seg.end != tallies.end or type(seg.price) is not type(charge.price):
+        raise NeedsEvents(charge.code)
+    return [(key, [(seg, quantity)], ()) for key, quantity in tallies.groups(seg.price, metric)]
 
 
 def _from_totals(charge: Charge, segments: list[Segment], usage: Mapping):
