@@ -5,7 +5,7 @@ version (e.g. ``UsageAccepted.v1``). A contract is never changed in place: a
 breaking change is a new version, and consumers accept the versions they know.
 """
 
-from libs.contracts.envelope import Envelope, decode, decode_batch, encode, register
+from libs.contracts.envelope import Envelope, decode, decode_batch, encode, encode_trusted, register
 from libs.contracts import events, topics
 
-__all__ = ["Envelope", "decode", "decode_batch", "encode", "register", "events", "topics"]
+__all__ = ["Envelope", "decode", "decode_batch", "encode", "encode_trusted", "register", "events", "topics"]

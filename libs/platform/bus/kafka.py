@@ -12,6 +12,7 @@ from typing import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.errors import CommitFailedError, IllegalStateError, TopicAlreadyExistsError
 
 from libs.platform.bus.port import Handler, Message
@@ -42,6 +43,7 @@ class KafkaBus:
         self._bootstrap = bootstrap
         self._client_id = client_id
         self._partitions = partitions
+        self._partition_cache: dict[str, dict[str, int]] = {}
         self._topics = list(topics)
         self._producer: AIOKafkaProducer | None = None
         self._subscriptions: list[tuple[list[str], str, Handler, int]] = []
@@ -114,9 +116,44 @@ class KafkaBus:
         await self._producer.send_and_wait(self.physical(topic), value, key=key.encode() if key else None)
 
     async def publish_many(self, items: Sequence[tuple[str, str | None, bytes]]) -> None:
+        """Publish many messages and return once the broker acknowledged all of them (acks=all).
+
+        Keyed messages are appended to record batches per partition here rather than sent one by one: the
+        per-message `send()` path costs about 25 microseconds of Python each, a batch append a fraction of
+        that. Partitions are chosen by the same murmur2 partitioner `send()` uses, so a key always lands
+        where a single `publish` of it would, and order per key is kept.
+        """
         assert self._producer, "bus not started"
-        futures = [await self._producer.send(self.physical(t), v, key=k.encode() if k else None) for t, k, v in items]
+        if len(items) < 32 or any(k is None for _, k, _ in items):
+            futures = [await self._producer.send(self.physical(t), v, key=k.encode() if k else None) for t, k, v in items]
+            await asyncio.gather(*futures)
+            return
+        batches: dict[tuple[str, int], object] = {}
+        futures = []
+        for topic, key, value in items:
+            physical = self.physical(topic)
+            partition = await self._partition_of(physical, key)
+            batch = batches.get((physical, partition))
+            if batch is None:
+                batch = batches[(physical, partition)] = self._producer.create_batch()
+            if batch.append(key=key.encode(), value=value, timestamp=None) is None:  # full: send it, start the next
+                futures.append(await self._producer.send_batch(batch, physical, partition=partition))
+                batch = batches[(physical, partition)] = self._producer.create_batch()
+                if batch.append(key=key.encode(), value=value, timestamp=None) is None:
+                    raise ValueError(f"a message of {len(value)} bytes does not fit a record batch")
+        for (physical, partition), batch in batches.items():
+            futures.append(await self._producer.send_batch(batch, physical, partition=partition))
         await asyncio.gather(*futures)
+
+    async def _partition_of(self, physical_topic: str, key: str) -> int:
+        cache = self._partition_cache.setdefault(physical_topic, {})
+        found = cache.get(key)
+        if found is None:
+            partitions = sorted(await self._producer.partitions_for(physical_topic))
+            if len(cache) > 100_000:
+                cache.clear()
+            found = cache[key] = DefaultPartitioner()(key.encode(), partitions, partitions)
+        return found
 
     async def _consume(self, consumer: AIOKafkaConsumer, handler: Handler, batch_size: int) -> None:
         backoff = 0.2

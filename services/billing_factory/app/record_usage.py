@@ -20,9 +20,9 @@ from sqlalchemy import Engine, select
 from libs.contracts import decode, topics
 from libs.contracts.events import DeadLettered, UsageAccepted
 from libs.platform.bus.port import Message
-from libs.platform.inbox import insert_ignoring_duplicates
 from libs.platform.outbox import write_outbox
 from services.billing_factory.adapters.tables import outbox, usage_events
+from services.billing_factory.adapters.usage_rows import insert_new_usage
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def record_usage(engine: Engine, messages: list[Message]) -> UsageBatchResult:
             "payload_hash": body.payload_hash, "received_at": now, "billed_run_id": None,
         })
     with engine.begin() as conn:
-        inserted = {tuple(r) for r in insert_ignoring_duplicates(conn, usage_events, rows, ["tenant_id", "event_id"])}
+        inserted = insert_new_usage(conn, rows)
         repeats = [r for r in rows if (r["tenant_id"], r["event_id"]) not in inserted]
         conflicts = 0
         if repeats:

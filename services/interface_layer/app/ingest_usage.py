@@ -13,10 +13,12 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from libs.clock import Clock
-from libs.contracts import encode, topics
+from libs.contracts import encode, encode_trusted, topics
 from libs.contracts.events import DeadLettered, UsageAccepted
 from libs.platform.bus.port import Bus
 from services.interface_layer.domain.usage import UsageProblem, check_event, fingerprint
+
+USAGE_ACCEPTED = UsageAccepted.model_fields["TYPE"].default  # built here field by field from checked values (hot path)
 
 
 @dataclass(frozen=True)
@@ -65,20 +67,16 @@ class IngestUsage:
         prints = [fingerprint(ev.customer, ev.metric, ev.timestamp, ev.properties) for ev in events]
         targets = await self._targets.resolve(tenant_id, events, prints)
         accepted: dict[int, tuple[str, bytes]] = {}
+        invalid = {p.index for p in problems}  # never serialised: a value like 10**30 is refused, not encoded
         for i, (ev, target) in enumerate(zip(events, targets)):
             if target.error:
                 problems.append(UsageProblem(i, target.error_field or "customer", target.error))
                 continue
-            body = UsageAccepted(
-                event_id=ev.event_id,
-                subscription_id=target.subscription_id,
-                customer_id=target.customer_id,
-                metric_code=ev.metric,
-                timestamp=ev.timestamp,
-                properties=ev.properties,
-                payload_hash=prints[i],
-            )
-            accepted[i] = (target.subscription_id, encode(tenant_id, body, message_id=f"usage:{tenant_id}:{ev.event_id}"))
+            if i in invalid:
+                continue
+            body = {"event_id": ev.event_id, "subscription_id": target.subscription_id, "customer_id": target.customer_id,
+                    "metric_code": ev.metric, "timestamp": ev.timestamp, "properties": ev.properties, "payload_hash": prints[i]}
+            accepted[i] = (target.subscription_id, encode_trusted(tenant_id, USAGE_ACCEPTED, body, f"usage:{tenant_id}:{ev.event_id}", now))
         return accepted, problems
 
     async def ingest_batch(self, tenant_id: str, events: list[UsageIn]) -> int:

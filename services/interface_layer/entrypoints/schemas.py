@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 ID_PATTERN = r"^[A-Za-z0-9._:\-]{1,200}$"
+PropertyName = Annotated[str, StringConstraints(min_length=1, max_length=100)]  # checked in pydantic's core, not per event in Python
 
 
 class UsageEventIn(BaseModel):
@@ -17,16 +18,8 @@ class UsageEventIn(BaseModel):
     customer: str = Field(pattern=ID_PATTERN, description="The customer's external id")
     metric: str = Field(pattern=r"^[a-z0-9_.\-]{1,100}$", description="Billable metric code")
     timestamp: datetime
-    properties: dict[str, Any] = Field(default_factory=dict)
+    properties: dict[PropertyName, Any] = Field(default_factory=dict)
     subscription: str | None = Field(default=None, pattern=ID_PATTERN, description="Optional: the subscription, when a customer has several")
-
-    @field_validator("properties")
-    @classmethod
-    def _keys(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for key in value:
-            if not key or len(key) > 100:
-                raise ValueError("property names are 1 to 100 characters")
-        return value
 
 
 class UsageBatchIn(BaseModel):

@@ -82,3 +82,35 @@ def test_a_failing_handler_gets_the_message_again(kind):
             await bus.stop()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("kind", ["inprocess", "kafka"])
+def test_a_large_publish_many_lands_each_key_where_a_single_publish_does_in_order(kind):
+    """publish_many appends big keyed lots to record batches itself; keys must keep their partition and order."""
+    async def scenario():
+        bus, _ = make_bus(kind)
+        got: list[tuple[str | None, int, bytes]] = []
+        lock = threading.Lock()
+
+        def handle(messages):
+            with lock:
+                got.extend((m.key, m.partition, m.value) for m in messages)
+
+        bus.subscribe(["contract.many"], "group-m", handle)
+        await bus.start()
+        try:
+            for key in ("s-alone-1", "s-alone-2", "s-alone-3"):
+                await bus.publish("contract.many", key, b"single")
+            lot = [("contract.many", f"s-{i % 7}", f"{i}:".encode() + b"x" * 2000) for i in range(400)]  # > one 256 KiB batch
+            lot += [("contract.many", key, b"again") for key in ("s-alone-1", "s-alone-2", "s-alone-3")]
+            await bus.publish_many(lot)
+            await until(lambda: len(got) == 406)
+        finally:
+            await bus.stop()
+        for key in ("s-alone-1", "s-alone-2", "s-alone-3"):
+            assert len({p for k, p, _ in got if k == key}) == 1  # the single publish and the lot agree on the partition
+        for k in range(7):
+            values = [int(v.split(b":")[0]) for key, _, v in got if key == f"s-{k}"]
+            assert values == [i for i in range(400) if i % 7 == k]
+
+    asyncio.run(scenario())
