@@ -16,7 +16,6 @@ def resolve_targets(engine: Engine, tenant_id: str, items: list[dict]) -> list[d
     does one cancelled for the end of its period until then.
     """
     running = (subscriptions.c.ends_at.is_(None)) | (subscriptions.c.ends_at > datetime.now(timezone.utc))
-    conflicts = _conflicting_duplicates(engine, tenant_id, items)
     wanted_customers = {i["customer"] for i in items}
     wanted_metrics = {i["metric"] for i in items}
     with engine.connect() as conn:
@@ -32,10 +31,6 @@ def resolve_targets(engine: Engine, tenant_id: str, items: list[dict]) -> list[d
         by_customer.setdefault(r.external_id, []).append(r)
     results = []
     for item in items:
-        if item.get("event_id") in conflicts:
-            results.append({"subscription_id": None, "customer_id": None, "error_field": "event_id",
-                            "error": f"event {item['event_id']!r} was accepted before with a different payload"})
-            continue
         if item["metric"] not in known_metrics:
             results.append({"subscription_id": None, "customer_id": None, "error_field": "metric", "error": f"unknown metric {item['metric']!r}"})
             continue
@@ -57,9 +52,8 @@ def _metrics_of(definition: dict | None) -> set[str]:
     return {c.get("metric") for c in (definition or {}).get("charges", []) if c.get("metric")}
 
 
-def _conflicting_duplicates(engine: Engine, tenant_id: str, items: list[dict]) -> set[str]:
-    """Event ids already recorded with another fingerprint (a plain repeat is fine and not reported)."""
-    wanted = {i["event_id"]: i.get("payload_hash") for i in items if i.get("event_id")}
+def conflicting_duplicates(engine: Engine, tenant_id: str, wanted: dict[str, str]) -> set[str]:
+    """Of these event id -> fingerprint, the ids already recorded with another fingerprint (a plain repeat is fine)."""
     if not wanted:
         return set()
     with engine.connect() as conn:

@@ -10,7 +10,7 @@ from libs.platform.problems import Problem
 from libs.platform.web import make_service_app, tenant_dependency
 from services.billing_factory.app import budgets, catalog, customers, partners, prepaid, rerating, runs, sharing, subscriptions
 from services.billing_factory.app.errors import Conflict, Invalid, NotFound
-from services.billing_factory.app.usage_targets import resolve_targets
+from services.billing_factory.app.usage_targets import conflicting_duplicates, resolve_targets
 from services.billing_factory.entrypoints import schemas as s
 
 ERRORS = {
@@ -231,7 +231,10 @@ def build_router(c) -> APIRouter:
 
     @router.post("/internal/usage/resolve", include_in_schema=False)
     def resolve(body: s.ResolveIn, tenant_id: str = tenant) -> dict:
-        return {"results": resolve_targets(eng, tenant_id, [i.model_dump() for i in body.items])}
+        if len(body.event_ids) != len(body.payload_hashes):
+            raise Problem(422, "validation-error", "Invalid request", "one payload hash per event id")
+        return {"results": resolve_targets(eng, tenant_id, [i.model_dump() for i in body.items]),
+                "conflicts": sorted(conflicting_duplicates(eng, tenant_id, dict(zip(body.event_ids, body.payload_hashes))))}
 
     return router
 

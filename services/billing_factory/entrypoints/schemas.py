@@ -282,12 +282,14 @@ class ResolveItem(BaseModel):
     customer: str
     metric: str
     subscription: str | None = None
-    event_id: str | None = None
-    payload_hash: str | None = None
 
 
 class ResolveIn(BaseModel):
+    """The distinct (customer, metric, subscription) of a usage batch, and its event ids with their fingerprints."""
+
     items: list[ResolveItem] = Field(max_length=1000)
+    event_ids: list[str] = Field(default_factory=list, max_length=1000)
+    payload_hashes: list[str] = Field(default_factory=list, max_length=1000)
 
 
 class PlanPreviewIn(BaseModel):

@@ -1,8 +1,16 @@
-"""Asks the billing factory which subscription bills each usage event (REST)."""
+"""Asks the billing factory which subscription bills each usage event (REST).
+
+A batch of 1,000 events from one gateway names far fewer distinct (customer,
+metric, subscription) than events, so only the distinct ones are asked for;
+the event ids travel as two flat lists for the conflicting-duplicate check.
+Bodies are written and read by orjson: at tens of thousands of events per
+second the stdlib encoder showed up as a tenth of the edge's time.
+"""
 
 from __future__ import annotations
 
 import httpx
+import orjson
 
 from libs.platform.web import INTERNAL_TOKEN_HEADER, TENANT_HEADER
 from services.interface_layer.app.ingest_usage import Target, UsageIn
@@ -14,12 +22,24 @@ class HttpUsageTargets:
         self._token = internal_token
 
     async def resolve(self, tenant_id: str, events: list[UsageIn], fingerprints: list[str]) -> list[Target]:
-        items = [{"customer": e.customer, "metric": e.metric, "subscription": e.subscription, "event_id": e.event_id, "payload_hash": h}
-                 for e, h in zip(events, fingerprints)]
+        distinct: dict[tuple[str, str, str | None], int] = {}
+        for e in events:
+            distinct.setdefault((e.customer, e.metric, e.subscription), len(distinct))
+        body = {"items": [{"customer": c, "metric": m, "subscription": s} for c, m, s in distinct],
+                "event_ids": [e.event_id for e in events], "payload_hashes": fingerprints}
         response = await self._client.post(
             "/internal/usage/resolve",
-            json={"items": items},
-            headers={TENANT_HEADER: tenant_id, INTERNAL_TOKEN_HEADER: self._token},
+            content=orjson.dumps(body),
+            headers={TENANT_HEADER: tenant_id, INTERNAL_TOKEN_HEADER: self._token, "content-type": "application/json"},
         )
         response.raise_for_status()
-        return [Target(**r) for r in response.json()["results"]]
+        answer = orjson.loads(response.content)
+        targets = [Target(**r) for r in answer["results"]]
+        conflicts = set(answer["conflicts"])
+        resolved = []
+        for e in events:
+            if e.event_id in conflicts:
+                resolved.append(Target(None, None, "event_id", f"event {e.event_id!r} was accepted before with a different payload"))
+            else:
+                resolved.append(targets[distinct[(e.customer, e.metric, e.subscription)]])
+        return resolved

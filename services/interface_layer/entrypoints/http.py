@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.responses import JSONResponse
 
 from libs.platform.problems import Problem
@@ -119,9 +121,16 @@ def build_router(container) -> APIRouter:
         return await _ingest(caller(request), [body])
 
     @router.post("/v1/usage/batch", status_code=202, response_model=schemas.UsageAcceptedOut, tags=["usage"],
-                 summary="Send up to 1,000 usage events (1 MiB); all or nothing")
-    async def usage_batch(body: schemas.UsageBatchIn, request: Request):
-        return await _ingest(caller(request), body.events)
+                 summary="Send up to 1,000 usage events (1 MiB); all or nothing", openapi_extra=schemas.USAGE_BATCH_BODY)
+    async def usage_batch(request: Request):
+        # parsed and validated in one pass by pydantic's core from the raw bytes (FastAPI would json.loads first,
+        # then validate the Python objects: twice the work on the busiest route)
+        who = caller(request)
+        try:
+            body = schemas.UsageBatchIn.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+        return await _ingest(who, body.events)
 
     @router.api_route("/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     async def forwarded(path: str, request: Request):

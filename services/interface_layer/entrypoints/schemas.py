@@ -27,6 +27,15 @@ class UsageBatchIn(BaseModel):
     events: list[UsageEventIn] = Field(min_length=1, max_length=1000)
 
 
+def _batch_body() -> dict:
+    schema = UsageBatchIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)  # UsageEventIn is a component already (POST /v1/usage)
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+USAGE_BATCH_BODY = _batch_body()  # documents the body the batch route parses itself
+
+
 class RawUsageIn(UsageEventIn):
     """A message on the raw usage topic: an event plus the tenant it belongs to."""
 
