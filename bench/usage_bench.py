@@ -1,14 +1,20 @@
-"""Usage ingestion over the real servers: REST batches accepted durably per second, and how fast the billing
-factory records them (deduplicated, in PostgreSQL), beside raw aiokafka produce and consume rates of the same
-payloads on the same broker in the same run.
+"""Usage ingestion over the real servers (four service processes, Kafka, PostgreSQL, FerretDB), two paths:
 
+- REST: 4 clients post batches of 1,000 events for 100 meters; "accepted" is the rate of 202 answers (each one
+  after Kafka acknowledged the batch with acks=all); "recorded" is the rate until every event is stored
+  deduplicated in the billing factory's PostgreSQL (counted there).
+- Kafka: a backlog of raw events is produced to the raw usage topic while the edge is stopped, then the edge is
+  started and the time until all of them are recorded (validated and resolved by the edge, forwarded keyed by
+  subscription, deduplicated into PostgreSQL by the billing factory) gives the end-to-end rate.
+
+Baselines from the same run on the same broker: aiokafka producing and consuming the same payloads raw.
+CPU seconds per 1,000 events are read from /proc for each service process. Results: bench/results/usage.{json,txt,png}.
 Run against deploy/local/stack.sh servers: .venv/bin/python -m bench.usage_bench
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import tempfile
 import time
@@ -17,44 +23,62 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy import create_engine, text
 
 from bench.common import save
 from tests.support.processes import cluster_env
 
-EVENTS = 40_000
+METERS = 100
+REST_EVENTS = int(os.environ.get("USAGE_BENCH_REST_EVENTS", "100000"))
+KAFKA_EVENTS = int(os.environ.get("USAGE_BENCH_KAFKA_EVENTS", "200000"))
 BATCH = 1000
 CLIENTS = 4
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
-async def raw_kafka_baseline(payloads: list[bytes]) -> tuple[float, float]:
-    topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def event(prefix: str, i: int, now: str) -> dict:
+    return {"event_id": f"{prefix}-{i}", "customer": f"meter-{i % METERS}", "metric": "kwh", "timestamp": now, "properties": {"kwh": "0.5"}}
+
+
+async def produce(topic: str, payloads: list[bytes], keys: list[bytes] | None = None) -> float:
     producer = AIOKafkaProducer(bootstrap_servers=os.environ["CLOUDBILL_KAFKA_BOOTSTRAP"], acks="all", linger_ms=5, max_batch_size=256 * 1024)
     await producer.start()
-    t0 = time.perf_counter()
-    futures = [await producer.send(topic, p) for p in payloads]
-    await asyncio.gather(*futures)
-    produce_s = time.perf_counter() - t0
-    await producer.stop()
+    try:
+        t0 = time.perf_counter()
+        futures = [await producer.send(topic, p, key=keys[i] if keys else None) for i, p in enumerate(payloads)]
+        await asyncio.gather(*futures)
+        return len(payloads) / (time.perf_counter() - t0)
+    finally:
+        await producer.stop()
+
+
+async def consume_rate(topic: str, count: int) -> float:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=os.environ["CLOUDBILL_KAFKA_BOOTSTRAP"], auto_offset_reset="earliest", group_id=None)
     await consumer.start()
-    seen, t0 = 0, time.perf_counter()
-    while seen < len(payloads):
-        batch = await consumer.getmany(timeout_ms=500, max_records=5000)
-        seen += sum(len(v) for v in batch.values())
-    consume_s = time.perf_counter() - t0
-    await consumer.stop()
-    return len(payloads) / produce_s, len(payloads) / consume_s
+    try:
+        seen, t0 = 0, time.perf_counter()
+        while seen < count:
+            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            seen += sum(len(v) for v in batch.values())
+        return count / (time.perf_counter() - t0)
+    finally:
+        await consumer.stop()
 
 
 async def post_all(url: str, key: str, batches: list[list[dict]]) -> float:
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}", "content-type": "application/json"}, timeout=120) as client:
         queue = list(batches)
 
         async def worker():
             while queue:
-                batch = queue.pop()
-                response = await client.post("/v1/usage/batch", json={"events": batch})
+                response = await client.post("/v1/usage/batch", content=orjson.dumps({"events": queue.pop()}))
                 assert response.status_code == 202, response.text
 
         t0 = time.perf_counter()
@@ -62,39 +86,107 @@ async def post_all(url: str, key: str, batches: list[list[dict]]) -> float:
         return time.perf_counter() - t0
 
 
+def wait_recorded(engine, schema: str, tenant_id: str, expected: int, t0: float, timeline: list) -> float:
+    while True:
+        with engine.connect() as conn:
+            n = conn.execute(text(f'SELECT count(*) FROM "{schema}".usage_events WHERE tenant_id = :t'), {"t": tenant_id}).scalar()
+        timeline.append((round(time.perf_counter() - t0, 2), n))
+        if n >= expected:
+            return time.perf_counter() - t0
+        time.sleep(0.25)
+
+
 def main() -> None:
     cluster = cluster_env(Path(tempfile.mkdtemp(prefix="usage-bench-")))
-    for name in ("billing_factory", "invoice_factory", "payment_factory", "interface_layer"):
-        cluster.services[name].start()
+    for svc in cluster.services.values():
+        svc.start()
+    engine = create_engine(os.environ["CLOUDBILL_PG_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
+    bill = cluster.services["billing_factory"]
+    schema = bill.env["CLOUDBILL_BILLING_DATABASE_SCHEMA"]
+    edge = cluster.services["interface_layer"]
     try:
         for svc in cluster.services.values():
             svc.wait_ready()
         base = cluster.edge_url
         tenant = httpx.post(f"{base}/v1/tenants", json={"name": "Bench"}, headers={"X-Cloudbill-Admin-Token": cluster.admin_token}).json()
         h = {"Authorization": f"Bearer {tenant['api_key']}"}
-        httpx.post(f"{base}/v1/customers", json={"external_id": "meter-1", "name": "Meter GmbH"}, headers=h).raise_for_status()
         httpx.post(f"{base}/v1/metrics", json={"code": "kwh", "name": "kWh", "aggregation": "sum", "field": "kwh"}, headers=h).raise_for_status()
         httpx.post(f"{base}/v1/plans", headers=h, json={"code": "p", "name": "P", "charges": [
             {"code": "e", "name": "Strom", "model": "per_unit", "metric": "kwh", "unit_price": "0.30"}]}).raise_for_status()
-        httpx.post(f"{base}/v1/subscriptions", headers=h, json={"customer": "meter-1", "plan": "p", "started_at": "2026-01-01T00:00:00Z"}).raise_for_status()
-        customer_id = httpx.get(f"{base}/v1/customers/meter-1", headers=h).json()["id"]
+        for m in range(METERS):
+            httpx.post(f"{base}/v1/customers", json={"external_id": f"meter-{m}", "name": f"Meter {m}"}, headers=h).raise_for_status()
+            httpx.post(f"{base}/v1/subscriptions", headers=h, json={"customer": f"meter-{m}", "plan": "p", "started_at": "2026-01-01T00:00:00Z"}).raise_for_status()
+        tenant_id = httpx.get(f"{base}/v1/tenants/me", headers=h).json()["id"]
+
+        # REST path
         now = datetime.now(timezone.utc).isoformat()
-        events = [{"event_id": f"e{i}", "customer": "meter-1", "metric": "kwh", "timestamp": now, "properties": {"kwh": "0.5"}} for i in range(EVENTS)]
-        batches = [events[i:i + BATCH] for i in range(0, EVENTS, BATCH)]
+        events = [event("r", i, now) for i in range(REST_EVENTS)]
+        batches = [events[i:i + BATCH] for i in range(0, REST_EVENTS, BATCH)]
+        cpu0 = {n: cpu_seconds(s.proc.pid) for n, s in cluster.services.items()}
         t0 = time.perf_counter()
         rest_s = asyncio.run(post_all(base, tenant["api_key"], batches))
-        while httpx.get(f"{base}/v1/customers/{customer_id}/usage-summary", headers=h).json()["events"] < EVENTS:
-            time.sleep(0.2)
-        recorded_s = time.perf_counter() - t0
-        produce, consume = asyncio.run(raw_kafka_baseline([json.dumps(e).encode() for e in events]))
+        rest_timeline: list = []
+        rest_recorded_s = wait_recorded(engine, schema, tenant_id, REST_EVENTS, t0, rest_timeline)
+        rest_cpu = {n: (cpu_seconds(s.proc.pid) - cpu0[n]) / REST_EVENTS * 1000 for n, s in cluster.services.items()}
+
+        # Kafka path: a backlog on the raw topic while the edge is down, then the edge drains it
+        edge.kill(15)
+        edge.proc.wait(30)
+        raw_topic = edge.env["CLOUDBILL_EDGE_KAFKA_TOPIC_PREFIX"] + "cloudbill.usage.raw.v1"
+        now = datetime.now(timezone.utc).isoformat()
+        raw = [orjson.dumps({**event("k", i, now), "tenant_id": tenant_id}) for i in range(KAFKA_EVENTS)]
+        produce_rate = asyncio.run(produce(raw_topic, raw, [tenant_id.encode()] * len(raw)))
+        edge.start()
+        edge.wait_ready()
+        cpu0 = {n: cpu_seconds(s.proc.pid) for n, s in cluster.services.items()}
+        t0 = time.perf_counter()
+        kafka_timeline: list = []
+        kafka_s = wait_recorded(engine, schema, tenant_id, REST_EVENTS + KAFKA_EVENTS, t0, kafka_timeline)
+        kafka_cpu = {n: (cpu_seconds(s.proc.pid) - cpu0[n]) / KAFKA_EVENTS * 1000 for n, s in cluster.services.items()}
+
+        # baselines: the same payloads raw through aiokafka on the same broker
+        base_topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
+        base_produce = asyncio.run(produce(base_topic, raw))
+        base_consume = asyncio.run(consume_rate(base_topic, len(raw)))
     finally:
         cluster.stop()
-    summary = (f"usage REST: {EVENTS / rest_s:,.0f} events/s accepted durably ({CLIENTS} clients, batches of {BATCH}); "
-               f"recorded deduplicated in PostgreSQL: {EVENTS / recorded_s:,.0f} events/s end to end; baseline raw aiokafka on the same broker: "
-               f"produce {produce:,.0f}/s, consume {consume:,.0f}/s; targets: REST >= 20,000/s, Kafka path >= 50,000/s")
-    save("usage", {"events": EVENTS, "rest_events_per_second": EVENTS / rest_s, "recorded_events_per_second": EVENTS / recorded_s,
-                   "baseline_raw_produce_per_second": produce, "baseline_raw_consume_per_second": consume,
-                   "targets": {"rest": 20000, "kafka": 50000}}, summary)
+        engine.dispose()
+    result = {
+        "meters": METERS, "batch": BATCH, "clients": CLIENTS,
+        "rest": {"events": REST_EVENTS, "accepted_per_second": REST_EVENTS / rest_s, "recorded_per_second": REST_EVENTS / rest_recorded_s,
+                 "cpu_seconds_per_1000_events": rest_cpu, "timeline": rest_timeline},
+        "kafka": {"events": KAFKA_EVENTS, "backlog_produced_per_second": produce_rate, "recorded_per_second": KAFKA_EVENTS / kafka_s,
+                  "seconds": kafka_s, "cpu_seconds_per_1000_events": kafka_cpu, "timeline": kafka_timeline},
+        "baseline": {"raw_produce_per_second": base_produce, "raw_consume_per_second": base_consume},
+        "targets": {"rest_accepted_per_second": 20000, "kafka_recorded_per_second": 50000},
+    }
+    cpu_r = sum(rest_cpu.values())
+    cpu_k = sum(kafka_cpu.values())
+    summary = (f"usage REST: {result['rest']['accepted_per_second']:,.0f} events/s accepted durably ({CLIENTS} clients, batches of {BATCH}, "
+               f"{METERS} meters), recorded deduplicated in PostgreSQL at {result['rest']['recorded_per_second']:,.0f}/s end to end; "
+               f"Kafka path: {KAFKA_EVENTS:,} raw events drained to PostgreSQL at {result['kafka']['recorded_per_second']:,.0f}/s over "
+               f"{kafka_s:.0f} s; service CPU per 1,000 events: REST {cpu_r:.2f} s, Kafka {cpu_k:.2f} s; baseline raw aiokafka on the "
+               f"same broker: produce {base_produce:,.0f}/s, consume {base_consume:,.0f}/s; targets: REST >= 20,000/s, Kafka >= 50,000/s")
+    save("usage", result, summary)
+    chart(result)
+
+
+def chart(result: dict) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for name in ("rest", "kafka"):
+        t = result[name]["timeline"]
+        start = t[0][1]
+        ax.plot([x for x, _ in t], [n - start for _, n in t], label=f"{name}: {result[name]['recorded_per_second']:,.0f}/s recorded")
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("events recorded")
+    ax.legend()
+    ax.set_title("usage recorded in PostgreSQL (deduplicated)")
+    fig.tight_layout()
+    fig.savefig(Path(__file__).parent / "results" / "usage.png")
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ class EdgeContainer:
         self.ingest = IngestUsage(self.bus, HttpUsageTargets(self.clients["billing"], settings.internal_token), self.clock,
                                   settings.future_tolerance_seconds, settings.max_event_age_days)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.bus.subscribe([topics.USAGE_RAW], GROUP, make_raw_usage_handler(self.ingest, lambda: self._loop))
+        self.bus.subscribe([topics.USAGE_RAW], GROUP, make_raw_usage_handler(self.ingest, lambda: self._loop), 2000)
         self._webhook_http = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
         self.webhooks = WebhookSender(self.engine, self.docstore, self._post_webhook, settings.webhook_retry_base_seconds)
         self.webhook_worker = Worker("webhook-sender", self.webhooks.deliver_next, settings.webhook_poll_seconds)

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
 
-from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
-from libs.contracts import decode, topics
-from libs.contracts.events import DeadLettered, UsageAccepted
+from libs.contracts import topics
+from libs.contracts.events import DeadLettered
 from libs.platform.bus.port import Message
 from libs.platform.outbox import write_outbox
 from services.billing_factory.adapters.tables import outbox, usage_events
 from services.billing_factory.adapters.usage_rows import insert_new_usage
+from services.billing_factory.app.usage_messages import UnreadableUsage, read_usage
 
 
 @dataclass(frozen=True)
@@ -40,21 +40,19 @@ def record_usage(engine: Engine, messages: list[Message]) -> UsageBatchResult:
     seen: dict[tuple[str, str], str] = {}
     for msg in messages:
         try:
-            env, body = decode(msg.value)
-            if not isinstance(body, UsageAccepted):
-                raise ValueError(f"unexpected {env.type} on the usage topic")
-        except (ValidationError, KeyError, ValueError) as exc:
+            body = read_usage(msg.value)
+        except UnreadableUsage as exc:
             malformed += 1
-            bad.append((msg, str(exc)[:500]))
+            bad.append((msg, str(exc)))
             continue
-        key = (env.tenant_id, body.event_id)
+        key = (body.tenant_id, body.event_id)
         if key in seen:  # the same id twice in one batch: judge against the first
             if seen[key] != body.payload_hash:
                 bad.append((msg, "conflicting duplicate: same event id, different payload"))
             continue
         seen[key] = body.payload_hash
         rows.append({
-            "tenant_id": env.tenant_id, "event_id": body.event_id, "subscription_id": body.subscription_id,
+            "tenant_id": body.tenant_id, "event_id": body.event_id, "subscription_id": body.subscription_id,
             "metric_code": body.metric_code, "ts": body.timestamp, "properties": body.properties,
             "payload_hash": body.payload_hash, "received_at": now, "billed_run_id": None,
         })

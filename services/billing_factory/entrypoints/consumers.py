@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from libs.contracts import decode, decode_batch
-from libs.contracts.events import UsageAccepted, UsagePaid
+from libs.contracts import decode_batch
+from libs.contracts.events import UsagePaid
 from libs.platform.bus.port import Message
 from libs.platform.docstore import DocumentStore
 from libs.platform.faults import crash_point
@@ -14,6 +14,7 @@ from services.billing_factory.app.budgets import check_budgets
 from services.billing_factory.app.prepaid import charge_usage
 from services.billing_factory.app.prepaid_periods import record_usage_paid
 from services.billing_factory.app.rerating import USAGE_LOG
+from services.billing_factory.app.usage_messages import UnreadableUsage, read_usage
 from services.billing_factory.app.record_usage import record_usage
 
 log = logging.getLogger(__name__)
@@ -39,16 +40,16 @@ def make_usage_log_handler(docstore: DocumentStore):
 
     def handle(messages: list[Message]) -> None:
         docs = []
+        logged_at = datetime.now(timezone.utc).isoformat()
         for msg in messages:
             try:
-                env, body = decode(msg.value)
-            except Exception:  # malformed messages are dead-lettered by the hot path; the log skips them
+                body = read_usage(msg.value)
+            except UnreadableUsage:  # malformed messages are dead-lettered by the hot path; the log skips them
                 continue
-            if isinstance(body, UsageAccepted):
-                docs.append({"tenant_id": env.tenant_id, "event_id": body.event_id, "subscription_id": body.subscription_id,
-                             "customer_id": body.customer_id, "metric_code": body.metric_code, "timestamp": body.timestamp.isoformat(),
-                             "properties": body.properties, "payload_hash": body.payload_hash,
-                             "logged_at": datetime.now(timezone.utc).isoformat(), "partition": msg.partition, "offset": msg.offset})
+            docs.append({"tenant_id": body.tenant_id, "event_id": body.event_id, "subscription_id": body.subscription_id,
+                         "customer_id": body.customer_id, "metric_code": body.metric_code, "timestamp": body.timestamp.isoformat(),
+                         "properties": body.properties, "payload_hash": body.payload_hash,
+                         "logged_at": logged_at, "partition": msg.partition, "offset": msg.offset})
         docstore.insert_many_ignoring_duplicates(USAGE_LOG, docs)
 
     return handle

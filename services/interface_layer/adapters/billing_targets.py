@@ -16,12 +16,21 @@ from libs.platform.web import INTERNAL_TOKEN_HEADER, TENANT_HEADER
 from services.interface_layer.app.ingest_usage import Target, UsageIn
 
 
+CHUNK = 1000  # events per request: the billing factory's limit
+
+
 class HttpUsageTargets:
     def __init__(self, client: httpx.AsyncClient, internal_token: str):
         self._client = client
         self._token = internal_token
 
     async def resolve(self, tenant_id: str, events: list[UsageIn], fingerprints: list[str]) -> list[Target]:
+        resolved: list[Target] = []
+        for i in range(0, len(events), CHUNK):  # the raw topic's batches may be larger than one request may carry
+            resolved += await self._resolve(tenant_id, events[i:i + CHUNK], fingerprints[i:i + CHUNK])
+        return resolved
+
+    async def _resolve(self, tenant_id: str, events: list[UsageIn], fingerprints: list[str]) -> list[Target]:
         distinct: dict[tuple[str, str, str | None], int] = {}
         for e in events:
             distinct.setdefault((e.customer, e.metric, e.subscription), len(distinct))
