@@ -56,7 +56,10 @@ def test_cycle_over_four_processes_with_kafka_usage_s3_archive_and_mongo_index(c
     assert s3.get_object_retention(Bucket=env["CLOUDBILL_INVOICE_S3_BUCKET"], Key=pdf_doc["key"])["Retention"]["Mode"] == "COMPLIANCE"
 
     mongo = pymongo.MongoClient(os.environ["CLOUDBILL_MONGO_URL"])[cluster.services["billing_factory"].env["CLOUDBILL_BILLING_MONGO_DATABASE"]]
-    wait_for(lambda: mongo.usage_log.count_documents({"tenant_id": tenant_client.tenant_id}) == 30, "the raw usage log in the document store")
+    def logged() -> set[str]:
+        return {e["event_id"] for b in mongo.usage_log_buckets.find({"tenant_id": tenant_client.tenant_id}) for e in b["events"]}
+
+    wait_for(lambda: len(logged()) == 30, "the raw usage log in the document store")
 
 
 def test_invalid_raw_kafka_message_is_dead_lettered_and_does_not_block(cluster, tenant_client):

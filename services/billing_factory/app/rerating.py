@@ -24,16 +24,22 @@ from services.billing_factory.app.plan_codec import Extras
 from services.billing_factory.app.rating import PlanCache, extras, load, rate_subscription_period, utc
 from services.billing_factory.domain import Period
 
-USAGE_LOG = "usage_log"
+USAGE_LOG = "usage_log"  # one document per event: what releases before the buckets wrote; still read
+USAGE_LOG_BUCKETS = "usage_log_buckets"  # one document per subscription and delivered batch, events inside
 
 
-def _logged_events(docstore: DocumentStore, tenant_id: str, sub_id: str, period: Period) -> list[dict[str, Any]]:
-    events = []
-    for doc in docstore.find(USAGE_LOG, {"tenant_id": tenant_id, "subscription_id": sub_id}):
+def logged_events(docstore: DocumentStore, tenant_id: str, sub_id: str, period: Period) -> list[dict[str, Any]]:
+    """A subscription's logged events in the period, each event id once, ordered by time and id."""
+    where = {"tenant_id": tenant_id, "subscription_id": sub_id}
+    logged = list(docstore.find(USAGE_LOG, where))
+    for bucket in docstore.find(USAGE_LOG_BUCKETS, where):
+        logged.extend(bucket["events"])
+    events: dict[str, dict[str, Any]] = {}
+    for doc in logged:
         ts = utc(datetime.fromisoformat(doc["timestamp"]))
-        if period.start <= ts < period.end:
-            events.append({"event_id": doc["event_id"], "metric": doc["metric_code"], "timestamp": ts, "properties": doc["properties"]})
-    return sorted(events, key=lambda e: (e["timestamp"], e["event_id"]))
+        if period.start <= ts < period.end and doc["event_id"] not in events:
+            events[doc["event_id"]] = {"event_id": doc["event_id"], "metric": doc["metric_code"], "timestamp": ts, "properties": doc["properties"]}
+    return sorted(events.values(), key=lambda e: (e["timestamp"], e["event_id"]))
 
 
 def rerate_from_log(engine: Engine, docstore: DocumentStore, tenant_id: str, ident: str, period_start: datetime) -> dict[str, Any]:
@@ -46,7 +52,7 @@ def rerate_from_log(engine: Engine, docstore: DocumentStore, tenant_id: str, ide
             raise NotFound("billed period", f"{sub['id']} from {period_start.isoformat()}")
         s = load(conn, PlanCache(conn, tenant_id), sub)
         period = Period(utc(billed.period_start), utc(billed.period_end))
-        events = _logged_events(docstore, tenant_id, s.id, period)
+        events = logged_events(docstore, tenant_id, s.id, period)
         plain = Extras(extras(conn, tenant_id, s, period).pauses, period_index=0)
         codes = {c.code for phase in s.phases for c in phase.plan.charges}
         rerated = [l.model_dump(mode="json") for l in rate_subscription_period(conn, tenant_id, s, period, period.end, plain, events)

@@ -13,7 +13,7 @@ from libs.platform.faults import crash_point
 from services.billing_factory.app.budgets import check_budgets
 from services.billing_factory.app.prepaid import charge_usage
 from services.billing_factory.app.prepaid_periods import record_usage_paid
-from services.billing_factory.app.rerating import USAGE_LOG
+from services.billing_factory.app.rerating import USAGE_LOG_BUCKETS
 from services.billing_factory.app.usage_messages import UnreadableUsage, read_usage
 from services.billing_factory.app.record_usage import record_usage
 
@@ -35,22 +35,36 @@ def make_usage_handler(container):
 
 
 def make_usage_log_handler(docstore: DocumentStore):
-    """Its own consumer group writes the raw event log for audit and re-rating, off the hot path."""
-    docstore.ensure_unique_index(USAGE_LOG, ["tenant_id", "event_id"])
+    """Its own consumer group writes the raw event log for audit and re-rating, off the hot path.
+
+    One document per subscription and delivered batch holds that subscription's events in offset order (the
+    bucket pattern for time series): a document per event cost the document store more than everything else
+    the billing factory does per event. A bucket is keyed by its first and last event id, so a redelivered
+    batch writes nothing new, while a redelivery cut at other boundaries (say with more events after a crash
+    before the offset commit) writes a new bucket: an event may then be logged twice, never lost, and
+    readers take each event id once (`rerating.logged_events`).
+    """
+    docstore.ensure_unique_index(USAGE_LOG_BUCKETS, ["tenant_id", "subscription_id", "first_event_id", "last_event_id"])
 
     def handle(messages: list[Message]) -> None:
-        docs = []
+        buckets: dict[tuple[str, str], dict] = {}
         logged_at = datetime.now(timezone.utc).isoformat()
         for msg in messages:
             try:
                 body = read_usage(msg.value)
             except UnreadableUsage:  # malformed messages are dead-lettered by the hot path; the log skips them
                 continue
-            docs.append({"tenant_id": body.tenant_id, "event_id": body.event_id, "subscription_id": body.subscription_id,
-                         "customer_id": body.customer_id, "metric_code": body.metric_code, "timestamp": body.timestamp.isoformat(),
-                         "properties": body.properties, "payload_hash": body.payload_hash,
-                         "logged_at": logged_at, "partition": msg.partition, "offset": msg.offset})
-        docstore.insert_many_ignoring_duplicates(USAGE_LOG, docs)
+            bucket = buckets.get((body.tenant_id, body.subscription_id))
+            if bucket is None:
+                bucket = buckets[(body.tenant_id, body.subscription_id)] = {
+                    "tenant_id": body.tenant_id, "subscription_id": body.subscription_id, "first_event_id": body.event_id,
+                    "partition": msg.partition, "logged_at": logged_at, "events": []}
+            bucket["events"].append({"event_id": body.event_id, "customer_id": body.customer_id, "metric_code": body.metric_code,
+                                     "timestamp": body.timestamp.isoformat(), "properties": body.properties,
+                                     "payload_hash": body.payload_hash, "offset": msg.offset})
+        for bucket in buckets.values():
+            bucket["last_event_id"] = bucket["events"][-1]["event_id"]
+        docstore.insert_many_ignoring_duplicates(USAGE_LOG_BUCKETS, list(buckets.values()))
 
     return handle
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from services.billing_factory.adapters.tables import subscriptions
-from services.billing_factory.app.rerating import USAGE_LOG
+from services.billing_factory.app.rerating import USAGE_LOG_BUCKETS
 from tests.support.cycle import bill_new_customer, ok, wait_for
 
 
@@ -18,15 +18,20 @@ def test_rerating_from_the_log_matches_the_invoice_and_finds_what_the_billing_mi
     with platform.billing.engine.connect() as conn:
         sub = {"id": conn.execute(select(subscriptions.c.id).where(subscriptions.c.customer_id == customer["id"])).scalar_one()}
     start = datetime.fromisoformat(invoice["period_start"]).replace(tzinfo=timezone.utc)
-    wait_for(lambda: platform.billing.docstore.count(USAGE_LOG, {"subscription_id": sub["id"]}) == 30, "the raw usage log")
+    def logged() -> list[dict]:
+        return [e for b in platform.billing.docstore.find(USAGE_LOG_BUCKETS, {"subscription_id": sub["id"]}) for e in b["events"]]
+
+    wait_for(lambda: len(logged()) == 30, "the raw usage log")
 
     first = ok(client.post(f"/v1/subscriptions/{sub['id']}/rerate", json={"period_start": start.isoformat()}))
     assert (first["events_in_log"], first["matches"], first["difference_minor"]) == (30, True, 0)
     assert first["rerated_net_minor"] == first["billed_net_minor"] == invoice["net_minor"] == 5050
     assert ok(client.post(f"/v1/subscriptions/{sub['id']}/rerate", json={"period_start": start.isoformat()})) == first
 
-    logged = platform.billing.docstore.find(USAGE_LOG, {"subscription_id": sub["id"]}, limit=1)[0]
-    platform.billing.docstore.insert_many_ignoring_duplicates(USAGE_LOG, [{**logged, "event_id": "only-in-the-log"}])
+    bucket = platform.billing.docstore.find(USAGE_LOG_BUCKETS, {"subscription_id": sub["id"]}, limit=1)[0]
+    extra = {**bucket["events"][0], "event_id": "only-in-the-log"}
+    platform.billing.docstore.insert_many_ignoring_duplicates(USAGE_LOG_BUCKETS, [
+        {**bucket, "first_event_id": "only-in-the-log", "last_event_id": "only-in-the-log", "events": [extra]}])
     second = ok(client.post(f"/v1/subscriptions/{sub['id']}/rerate", json={"period_start": start.isoformat()}))
     assert (second["events_in_log"], second["matches"], second["difference_minor"]) == (31, False, 5)
     assert [(d["billed_minor"], d["rerated_minor"]) for d in second["differences"]] == [(150, 155)]
