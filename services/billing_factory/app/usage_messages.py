@@ -9,9 +9,8 @@ what the contract accepts and explains what it refuses. A test holds both reader
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from pydantic import ValidationError
@@ -20,11 +19,9 @@ from libs.contracts import decode
 from libs.contracts.events import UsageAccepted
 
 TYPE = UsageAccepted.model_fields["TYPE"].default
-_TEXT = ("event_id", "subscription_id", "customer_id", "metric_code", "payload_hash")
 
 
-@dataclass(frozen=True, slots=True)
-class UsageMessage:
+class UsageMessage(NamedTuple):  # a tuple: built at C speed, tens of thousands a second
     tenant_id: str
     event_id: str
     subscription_id: str
@@ -48,17 +45,17 @@ def _read_common_shape(raw: bytes) -> UsageMessage | None:
     try:
         env = orjson.loads(raw)
         body = env["body"]
-        if env["type"] != TYPE or type(env["tenant_id"]) is not str or type(body) is not dict or len(body) != 7:
+        if env["type"] != TYPE or type(body) is not dict or len(body) != 7:
             return None
-        if any(type(body[k]) is not str for k in _TEXT) or type(body["properties"]) is not dict:
-            return None
-        ts = datetime.fromisoformat(body["timestamp"])
-        if ts.tzinfo is None:
-            return None
+        read = UsageMessage(env["tenant_id"], body["event_id"], body["subscription_id"], body["customer_id"], body["metric_code"],
+                            datetime.fromisoformat(body["timestamp"]), body["properties"], body["payload_hash"])
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
-    return UsageMessage(env["tenant_id"], body["event_id"], body["subscription_id"], body["customer_id"], body["metric_code"], ts,
-                        body["properties"], body["payload_hash"])
+    if (type(read.tenant_id) is not str or type(read.event_id) is not str or type(read.subscription_id) is not str
+            or type(read.customer_id) is not str or type(read.metric_code) is not str or type(read.payload_hash) is not str
+            or type(read.properties) is not dict or read.timestamp.tzinfo is None):
+        return None
+    return read
 
 
 def _read_strictly(raw: bytes) -> UsageMessage:
