@@ -87,3 +87,27 @@ def test_invalid_raw_kafka_message_is_dead_lettered_and_does_not_block(cluster, 
     assert letter is not None and letter["body"]["reason"] == "invalid usage event"
     assert any(d["field"] == "customer" or d["field"] == "metric" for d in letter["body"]["detail"])
     assert tenant_client.get("/v1/customers").json() == before
+
+
+def test_rest_usage_repeat_is_harmless_and_a_changed_payload_is_a_409_over_postgresql(cluster, tenant_client):
+    """The edge asks the billing factory (PostgreSQL, one array parameter) which ids were stored with another payload."""
+    from datetime import datetime, timezone
+
+    c = tenant_client
+    assert c.post("/v1/customers", json={"external_id": "dup-meter", "name": "Dup GmbH"}).status_code == 201
+    assert c.post("/v1/metrics", json={"code": "dup_kwh", "name": "kWh", "aggregation": "sum", "field": "kwh"}).status_code == 201
+    assert c.post("/v1/plans", json={"code": "dup", "name": "Dup", "charges": [
+        {"code": "e", "name": "Strom", "model": "per_unit", "metric": "dup_kwh", "unit_price": "0.30"}]}).status_code == 201
+    assert c.post("/v1/subscriptions", json={"customer": "dup-meter", "plan": "dup", "started_at": "2026-01-01T00:00:00Z"}).status_code == 201
+    now = datetime.now(timezone.utc).isoformat()
+    events = [{"event_id": f"dup-{i}", "customer": "dup-meter", "metric": "dup_kwh", "timestamp": now, "properties": {"kwh": "2"}} for i in range(40)]
+    assert c.post("/v1/usage/batch", json={"events": events}).status_code == 202
+    customer_id = c.get("/v1/customers/dup-meter").json()["id"]
+    wait_for(lambda: c.get(f"/v1/customers/{customer_id}/usage-summary").json()["events"] == 40, "the 40 events recorded")
+    assert c.post("/v1/usage/batch", json={"events": events[:10]}).status_code == 202  # a plain repeat
+    changed = [{**events[3], "properties": {"kwh": "3"}}, {**events[5], "properties": {"kwh": "9"}}, {**events[0], "event_id": "dup-new"}]
+    refused = c.post("/v1/usage/batch", json={"events": changed})
+    assert refused.status_code == 409, refused.text
+    assert sorted(e["index"] for e in refused.json()["errors"]) == [0, 1]
+    assert all(e["field"] == "event_id" for e in refused.json()["errors"])
+    assert c.get(f"/v1/customers/{customer_id}/usage-summary").json()["events"] == 40  # nothing of the refused batch stored
