@@ -26,13 +26,15 @@ class BillingContainer(ServiceContainer):
         self.run_worker = self.add_worker("billing-runs", self._advance_runs, settings.billing_run_poll_seconds)
 
     def _advance_runs(self) -> bool:
-        """Bill the next chunk of the oldest unfinished run (also one a crash interrupted)."""
+        """Bill the next chunk of the oldest unfinished run (also one a crash interrupted); other workers may bill
+        other chunks of the same run at the same time."""
         running = next_running(self.engine)
         if running is None:
             return False
-        advance_run(self.engine, *running, self.settings.billing_run_chunk)
+        more = advance_run(self.engine, *running, self.settings.billing_run_chunk)
         self.relay.wake()
-        return True
+        # nothing left to claim in this run while others bill its last chunks: go on only if another run waits
+        return more or next_running(self.engine) not in (None, running)
 
 
 def build(settings: BillingSettings | None = None, **overrides) -> BillingContainer:

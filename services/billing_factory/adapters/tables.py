@@ -95,6 +95,18 @@ billing_runs = Table(
     Column("completed_at", DateTime(timezone=True)),
 )
 
+billing_run_chunks = Table(  # the chunks of a run claimed by workers: several bill one run at once, each chunk once
+    "billing_run_chunks", metadata,
+    _tenant(),
+    Column("run_id", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),  # claimed in this order
+    Column("after_id", String(64)),  # the chunk's subscriptions: id > after_id (all when null) ...
+    Column("upto_id", String(64)),  # ... and id <= upto_id (none when null)
+    Column("last", Boolean, nullable=False),  # nothing is left to claim after it
+    Column("status", String(20), nullable=False),  # claimed | done; a claimed chunk nobody holds is billed by the next worker
+    UniqueConstraint("tenant_id", "run_id", "seq", name="uq_billing_run_chunk"),
+)
+
 billed_periods = Table(
     "billed_periods", metadata,
     _tenant(),

@@ -273,7 +273,7 @@ def rate_period(plan: Plan, period: Period, started_at: datetime, ends_at: datet
     if ends_at is not None and ends_at <= max(started_at, period.start):
         return []
     ctx = SubscriptionPeriod(period, started_at, ends_at, extras.pauses, extras.period_index, extras.coupons, extras.credits, extras.items)
-    return [draft(line) for line in rate(plan, ctx, events, now)]
+    return drafts(rate(plan, ctx, events, now))
 
 
 def rate_rows(plan: Plan, period: Period, started_at: datetime, ends_at: datetime | None, rows: Sequence[dict[str, Any]],
@@ -306,6 +306,36 @@ def draft(line: Line) -> DraftLine:
 _KINDS = {kind: kind.value for kind in LineKind}
 
 
+def drafts(lines: list[Line]) -> list[DraftLine]:
+    """`draft` of each line, in one loop: what a billing run converts for every period it rates.
+
+    The same as `[draft(line) for line in lines]` (a unit test compares them on generated plans): the calls are
+    inlined, and the dates of a window are converted once for the lines that share it, as a period's lines do.
+    """
+    new, setattr_, model, kinds, one, names = object.__new__, object.__setattr__, DraftLine, _KINDS, _ONE, _DRAFT_FIELDS
+    out = []
+    window = (None, None, None, None)
+    for line in lines:
+        quantity, unit_price = line.quantity, line.unit_price
+        if unit_price < 0:
+            quantity, unit_price = -quantity, -unit_price
+        quantity = quantity.quantize(one) if quantity == quantity.to_integral_value() else quantity.normalize()  # _plain
+        start, end = line.period_start, line.period_end
+        if start is not window[0] or end is not window[1]:
+            window = (start, end, _day(start), last_day(end))
+        obj = new(model)
+        setattr_(obj, "__dict__", {
+            "charge_code": line.charge_code, "description": line.description, "kind": kinds[line.kind], "quantity": quantity,
+            "unit_code": line.unit_code, "unit_price": unit_price, "net_minor": line.amount.minor, "tax_category": line.tax_category,
+            "tax_rate": line.tax_rate, "detail": line.info, "period_start": window[2], "period_end": window[3], "shares": [],
+        })
+        setattr_(obj, "__pydantic_fields_set__", set(names))  # as _draft_line sets them
+        setattr_(obj, "__pydantic_extra__", None)
+        setattr_(obj, "__pydantic_private__", None)
+        out.append(obj)
+    return out
+
+
 @lru_cache(maxsize=4096)
 def _day(t: datetime) -> date:
     return t.date()
@@ -333,6 +363,7 @@ def _trusted_draft():
 
 
 _draft_line = _trusted_draft()
+_DRAFT_FIELDS = frozenset(DraftLine.model_fields)
 
 
 def _plain(value: Decimal) -> Decimal:

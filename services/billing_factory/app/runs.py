@@ -3,10 +3,11 @@
 Each (subscription, period) is billed once: a unique row in billed_periods is
 inserted in the same transaction as the InvoiceRequested event, so re-running
 a billing run, or two runs at once, bill nothing twice. A run bills its
-subscriptions in chunks, each one transaction that also moves the run's
-cursor: a run of 10,000 subscriptions shows its progress, and one cut short
-by a crash is picked up where its last chunk ended by the run worker. A
-preview computes the same lines without storing anything.
+subscriptions in chunks, each one transaction: a run of 10,000 subscriptions
+shows its progress, several workers bill its chunks side by side (each chunk
+claimed once, see `advance_run`), and one cut short by a crash is picked up
+by the run workers where its committed chunks ended. A preview computes the
+same lines without storing anything.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from libs.ids import new_id
 from libs.platform.inbox import insert_ignoring_duplicates
 from libs.platform.outbox import write_outbox
 from services.billing_factory.adapters.tables import (
-    billed_periods, billing_runs, credits, customers, metrics, one_time_orders, outbox, subscriptions, usage_events,
+    billed_periods, billing_run_chunks, billing_runs, credits, customers, metrics, one_time_orders, outbox, subscriptions, usage_events,
 )
 from services.billing_factory.app.adjustments import late_adjustments
 from services.billing_factory.app.catalog import get_plan, get_subscription
@@ -93,28 +94,83 @@ def next_running(engine: Engine) -> tuple[str, str] | None:
 
 
 def advance_run(engine: Engine, tenant_id: str, run_id: str, chunk: int | None = None) -> bool:
-    """Bill the next chunk of subscriptions in one transaction; True while the run has more to do."""
+    """Bill one chunk of the run; True while this worker finds more of it to do.
+
+    Several workers may advance one run at once. A chunk is claimed in a short transaction that holds the run row
+    (it moves the cursor), then billed in a transaction of its own that holds only the chunk's row, so the workers
+    bill different chunks side by side. A chunk left claimed by a worker that died is billed by the next one (its
+    lock went with the connection). The worker that bills the last open chunk completes the run, once.
+    """
+    state = _bill_chunk(engine, tenant_id, run_id)  # first a chunk claimed before and never billed
+    if state is None:
+        seq = _claim(engine, tenant_id, run_id, chunk or CHUNK)
+        if seq is None:
+            return False  # finished, or its last chunks are being billed by other workers, who finish it
+        state = _bill_chunk(engine, tenant_id, run_id, seq)
+    return state != "completed"
+
+
+def _claim(engine: Engine, tenant_id: str, run_id: str, chunk: int) -> int | None:
+    """Claim the next `chunk` subscriptions after the run's cursor: the number of the new chunk, None if none is left."""
     with engine.begin() as conn:
         stmt = select(billing_runs).where(billing_runs.c.tenant_id == tenant_id, billing_runs.c.id == run_id)
         run = conn.execute(stmt.with_for_update() if conn.dialect.name == "postgresql" else stmt).first()
         if run is None or run.status != "running":
-            return False  # another worker finished it
+            return None
+        mine = (billing_run_chunks.c.tenant_id == tenant_id, billing_run_chunks.c.run_id == run_id)
+        seq, claimed_all = conn.execute(select(func.max(billing_run_chunks.c.seq), func.count().filter(billing_run_chunks.c.last))
+                                        .where(*mine)).one()
+        if claimed_all:
+            return None
+        query = (select(subscriptions.c.id).where(subscriptions.c.tenant_id == tenant_id, subscriptions.c.started_at <= utc(run.as_of))
+                 .order_by(subscriptions.c.id).limit(chunk))
+        ids = conn.execute(query.where(subscriptions.c.id > run.cursor) if run.cursor else query).scalars().all()
+        seq = 0 if seq is None else seq + 1
+        upto = ids[-1] if ids else None
+        conn.execute(billing_run_chunks.insert().values(tenant_id=tenant_id, run_id=run_id, seq=seq, after_id=run.cursor, upto_id=upto,
+                                                        last=len(ids) < chunk, status="claimed"))
+        if upto is not None:
+            conn.execute(update(billing_runs).where(billing_runs.c.id == run_id).values(cursor=upto))
+        return seq
+
+
+def _bill_chunk(engine: Engine, tenant_id: str, run_id: str, seq: int | None = None) -> str | None:
+    """Bill a claimed chunk nobody else holds (chunk `seq`, or the first such one); None when there is none,
+    else "billed", or "completed" when it was the run's last open chunk."""
+    with engine.begin() as conn:
+        mine = (billing_run_chunks.c.tenant_id == tenant_id, billing_run_chunks.c.run_id == run_id)
+        stmt = select(billing_run_chunks).where(*mine, billing_run_chunks.c.status == "claimed")
+        stmt = stmt.where(billing_run_chunks.c.seq == seq) if seq is not None else stmt.order_by(billing_run_chunks.c.seq).limit(1)
+        if conn.dialect.name == "postgresql":  # SQLite: BEGIN IMMEDIATE already lets one writer at a time in
+            stmt = stmt.with_for_update(skip_locked=True)
+        claimed = conn.execute(stmt).first()
+        if claimed is None:
+            return None
+        run = conn.execute(select(billing_runs.c.as_of).where(billing_runs.c.tenant_id == tenant_id, billing_runs.c.id == run_id)).one()
         as_of = utc(run.as_of)
-        query = (select(subscriptions, customers).join(customers, customers.c.id == subscriptions.c.customer_id)
-                 .where(subscriptions.c.tenant_id == tenant_id, subscriptions.c.started_at <= as_of)
-                 .order_by(subscriptions.c.id))
-        chunk = chunk or CHUNK
-        rows = conn.execute((query.where(subscriptions.c.id > run.cursor) if run.cursor else query).limit(chunk)).all()
+        rows = []
+        if claimed.upto_id is not None:
+            query = (select(subscriptions, customers).join(customers, customers.c.id == subscriptions.c.customer_id)
+                     .where(subscriptions.c.tenant_id == tenant_id, subscriptions.c.started_at <= as_of, subscriptions.c.id <= claimed.upto_id)
+                     .order_by(subscriptions.c.id))
+            rows = conn.execute(query.where(subscriptions.c.id > claimed.after_id) if claimed.after_id else query).all()
         requested = _bill(conn, tenant_id, run_id, as_of, rows)
-        done = len(rows) < chunk
-        values = {"cursor": rows[-1]._mapping[subscriptions.c.id] if rows else run.cursor,
-                  "subscriptions_done": run.subscriptions_done + len(rows), "invoices_requested": run.invoices_requested + requested}
-        if done:
-            values.update(status="completed", completed_at=datetime.now(timezone.utc))
+        conn.execute(update(billing_run_chunks).where(*mine, billing_run_chunks.c.seq == claimed.seq).values(status="done"))
+        # the run row is locked from here to the commit: whoever takes it second sees the other's chunk done
+        conn.execute(update(billing_runs).where(billing_runs.c.id == run_id).values(
+            subscriptions_done=billing_runs.c.subscriptions_done + len(rows),
+            invoices_requested=billing_runs.c.invoices_requested + requested))
+        open_, claimed_all = conn.execute(select(func.count().filter(billing_run_chunks.c.status != "done"),
+                                                 func.count().filter(billing_run_chunks.c.last)).where(*mine)).one()
+        if open_ or not claimed_all:
+            return "billed"
+        total = conn.execute(select(billing_runs.c.invoices_requested).where(billing_runs.c.id == run_id)).scalar_one()
+        finished = conn.execute(update(billing_runs).where(billing_runs.c.id == run_id, billing_runs.c.status == "running")
+                                .values(status="completed", completed_at=datetime.now(timezone.utc)))
+        if finished.rowcount:
             write_outbox(conn, outbox, tenant_id, topics.BILLING, run_id, BillingRunCompleted(
-                billing_run_id=run_id, as_of=as_of, invoices_requested=values["invoices_requested"]))
-        conn.execute(update(billing_runs).where(billing_runs.c.id == run_id).values(**values))
-        return not done
+                billing_run_id=run_id, as_of=as_of, invoices_requested=total))
+        return "completed"
 
 
 def _bill(conn, tenant_id: str, run_id: str, as_of: datetime, rows) -> int:

@@ -58,7 +58,7 @@ class Rater:
 
     def minor(self, amount: Decimal) -> int:
         """A major-unit amount rounded to the minor unit with the plan's policy."""
-        return int((amount * self.scale).quantize(_ONE, rounding=self.mode))
+        return int((amount * self.scale).quantize(_ONE, self.mode))
 
     def prorated(self, amount: Decimal, start: datetime, end: datetime) -> int:
         p = self.period

@@ -77,12 +77,13 @@ class Tallies:
     def groups(self, price: object, metric: BillableMetric) -> list[tuple[str, object]]:
         """(group, quantity) in group order, or (group, amounts) for a percentage price."""
         groups = self.slots.get(metric.code) or {"": None}
+        items = sorted(groups.items()) if len(groups) > 1 else groups.items()
         if type(price) is Percentage:
             at = self.plan.amount_index[(metric.code, price.amount_field)]
-            return [(key, slot[at] if slot is not None else []) for key, slot in sorted(groups.items())]
+            return [(key, slot[at] if slot is not None else []) for key, slot in items]
         aggregation, decimals = metric.aggregation, metric.decimals
         out = []
-        for key, slot in sorted(groups.items()):
+        for key, slot in items:
             quantity = _ZERO if slot is None else slot[0]
             if aggregation is _COUNT:
                 quantity = Decimal(quantity)

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from services.billing_factory.app.plan_codec import draft, events_for, plan_from_definition, rate_period, rate_rows
+from services.billing_factory.app.plan_codec import draft, drafts, events_for, plan_from_definition, rate_period, rate_rows
 from services.billing_factory.domain import Period, RatingError, SubscriptionPeriod, rate
 from services.billing_factory.domain.rating import usage_window
 from services.billing_factory.domain.tally import NeedsEvents, tally, tally_plan
@@ -210,3 +210,37 @@ def test_percentage_prices_read_each_transaction_amount_in_the_window():
     fast = [draft(line) for line in rate(plan, SubscriptionPeriod(PERIOD, START), tallies, END)]
     assert fast == rate_period(plan, PERIOD, START, None, events_for(plan, usage), END) and len(fast) == 3
     assert tally(tally_plan(plan), usage + [_row(4, None)], START, END) is None  # a transaction without its amount: refused by the event path
+
+
+def same_drafts(lines) -> None:
+    """`drafts`, the one loop billing runs convert lines with, builds what `draft` builds line by line."""
+    fast, reference = drafts(lines), [draft(line) for line in lines]
+    assert fast == reference
+    assert [d.model_dump(mode="json") for d in fast] == [d.model_dump(mode="json") for d in reference]
+    assert [d.model_fields_set for d in fast] == [d.model_fields_set for d in reference]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_converting_a_periods_lines_in_one_loop_gives_what_draft_gives(case):
+    definition, ms, usage, started_at, ends_at, now = case
+    try:
+        plan = plan_from_definition(definition, ms)
+        lines = rate(plan, SubscriptionPeriod(PERIOD, started_at, ends_at), events_for(plan, usage), now)
+    except Exception:  # refused plans and usage are not this test's subject
+        return
+    same_drafts(lines)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["1", "1E+2", "100", "2.500", "0", "-0", "-3", "0.333000", "1e-7"]),
+                          st.sampled_from(["5.00", "-5.00", "0", "-0.8", "0.029"]),
+                          st.sampled_from([(START, END), (START, START + timedelta(days=20)), (START + timedelta(days=3), END)])),
+                max_size=8))
+def test_drafts_flip_reductions_and_convert_each_window_like_draft(specs):
+    from libs.money import Money
+    from services.billing_factory.domain.lines import Line, LineKind
+
+    lines = [Line("c", LineKind.CAP if Decimal(price) < 0 else LineKind.USAGE, "d", "p", Decimal(quantity), Decimal(price),
+                  Money(-80 if Decimal(price) < 0 else 80, "EUR"), "S", Decimal(19), start, end, None, None)
+             for quantity, price, (start, end) in specs]
+    same_drafts(lines)
