@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
 from libs.platform.problems import Problem
@@ -11,7 +12,7 @@ from services.interface_layer.app import webhooks
 from services.interface_layer.app.ingest_usage import UsageIn, UsageRejected
 from services.interface_layer.app.tenancy import Tenant
 from services.interface_layer.entrypoints import schemas
-from services.interface_layer.entrypoints.auth import admin_header, authenticate, require_admin
+from services.interface_layer.entrypoints.auth import admin_header, authenticate, authenticate_async, require_admin
 from services.interface_layer.entrypoints.partner_access import forbidden, internal_get, partner_view
 from services.interface_layer.entrypoints.proxy import PUBLIC_PATHS, forward, owner_of
 
@@ -55,8 +56,8 @@ def build_router(container) -> APIRouter:
                 raise Problem(422, "validation-error", "Invalid request", f"no partner {body.partner_id!r} in this tenant",
                               errors=[{"field": "partner_id", "message": "unknown partner"}])
             body = body.model_copy(update={"partner_id": found.json()["id"]})
-        key_id, token = tenancy.create_key(tenant.id, body.name, body.partner_id)
-        container.audit(tenant.id, "api_key.created", {"key_id": key_id, "name": body.name, "partner_id": body.partner_id})
+        key_id, token = await run_in_threadpool(tenancy.create_key, tenant.id, body.name, body.partner_id)
+        await run_in_threadpool(container.audit, tenant.id, "api_key.created", {"key_id": key_id, "name": body.name, "partner_id": body.partner_id})
         return schemas.ApiKeyCreatedOut(id=key_id, api_key=token)
 
     @router.get("/v1/api-keys", response_model=list[schemas.ApiKeyOut], tags=["api keys"])
@@ -130,13 +131,14 @@ def build_router(container) -> APIRouter:
             raise Problem(404, "not-found", "Not found", f"no resource /v1/{path}")
         tenant_id = None
         if not path.startswith(PUBLIC_PATHS):
-            who = authenticate(request, tenancy)
+            who = await authenticate_async(request, tenancy)
             if who.partner_id:
                 return await partner_view(request, path, who, container.clients, container.settings.internal_token)
             tenant_id = who.id
+        forwarding = forward(request, container.clients[owner], path, tenant_id, container.settings.internal_token)
         if request.method != "GET" and tenant_id:
-            container.audit(tenant_id, "request", {"method": request.method, "path": f"/v1/{path}"})
-        return await forward(request, container.clients[owner], path, tenant_id, container.settings.internal_token)
+            return await container.audited(tenant_id, "request", {"method": request.method, "path": f"/v1/{path}"}, forwarding)
+        return await forwarding
 
     return router
 
