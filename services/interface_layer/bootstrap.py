@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Awaitable, TypeVar
 
 import httpx
+from starlette.concurrency import run_in_threadpool
 
 from libs.clock import Clock, SystemClock
 from libs.contracts import topics
@@ -21,12 +24,15 @@ from services.interface_layer.adapters.billing_targets import HttpUsageTargets
 from services.interface_layer.adapters import tables  # noqa: F401  (registers the tables)
 from services.interface_layer.adapters.metadata import metadata
 from services.interface_layer.app.ingest_usage import IngestUsage
-from services.interface_layer.app.tenancy import Tenancy
+from services.interface_layer.app.tenancy import KeyCache, Tenancy
 from services.interface_layer.entrypoints.docs import install_merged_docs
 from services.interface_layer.app.webhooks import WebhookSender
 from services.interface_layer.entrypoints.raw_consumer import GROUP, make_raw_usage_handler
 from services.interface_layer.entrypoints.webhook_consumer import GROUP as WEBHOOK_GROUP, make_webhook_handler
 from services.interface_layer.settings import EdgeSettings
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class EdgeContainer:
@@ -39,7 +45,7 @@ class EdgeContainer:
         self._owns_bus = bus is None
         self.docstore = make_docstore(settings, docstore)
         self.clock = clock or SystemClock()
-        self.tenancy = Tenancy(self.engine)
+        self.tenancy = Tenancy(self.engine, KeyCache(settings.api_key_cache_seconds))
         urls = {"billing": settings.billing_url, "invoice": settings.invoice_url, "payment": settings.payment_url}
         transports = transports or {}
         self.clients = {
@@ -60,8 +66,29 @@ class EdgeContainer:
         return self._webhook_http.post(url, content=body, headers=headers).status_code
 
     def audit(self, tenant_id: str, action: str, detail: dict) -> None:
-        """Append-only audit trail of every change made through the edge."""
+        """Append-only audit trail of every change made through the edge (blocking: call it from sync code or the thread pool)."""
         self.docstore.insert_one("audit_log", {"tenant_id": tenant_id, "action": action, "detail": detail, "at": datetime.now(timezone.utc).isoformat()})
+
+    async def audited(self, tenant_id: str, action: str, detail: dict, change: Awaitable[T]) -> T:
+        """Run `change` (the forward to a factory) while the audit record is written in the thread pool, and answer only
+        once both are done: the audit insert costs no latency of its own and never blocks the event loop.
+
+        Durability is what it was when the record was written before the forward: no answer reaches the client before its
+        audit record is stored, and a record is written even when the client goes away (the thread finishes). What changed:
+        the two now run at the same time, so when the document store fails, the factory may already have made the change
+        although the client gets a 5xx (before, such a request was refused unforwarded). The record is then logged at
+        ERROR level with all its fields, so the trail can be completed from the log; a 5xx never promised "not done",
+        and changes through the edge are idempotent (Idempotency-Key), so the client retries safely.
+        """
+        writing = asyncio.ensure_future(run_in_threadpool(self.audit, tenant_id, action, detail))
+        try:
+            return await change
+        finally:
+            try:
+                await asyncio.shield(writing)
+            except Exception:
+                log.error("audit record not stored: tenant_id=%s action=%s detail=%r", tenant_id, action, detail, exc_info=True)
+                raise
 
     def readiness_checks(self):
         def database():

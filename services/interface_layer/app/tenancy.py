@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable
 
 from sqlalchemy import Engine, select, update
 
@@ -34,9 +37,66 @@ class NewTenant:
     api_key: str
 
 
+@dataclass(frozen=True)
+class _Verified:
+    key_id: str
+    key_hash: str
+    tenant: Tenant
+    until: float  # on the cache's clock (monotonic seconds)
+
+
+class KeyCache:
+    """Verified API keys of this process, for `ttl` seconds, so a request needs no database round trip to authenticate.
+
+    What is kept is what the database said (key id, hash, tenant), never the secret: each request still compares its
+    secret with the stored hash in constant time. Unknown and revoked keys are not kept. Revoking a key in this process
+    drops it at once; another process (another edge replica) keeps accepting it until its entry expires, at most `ttl`
+    seconds after the revocation committed. A lookup that read the database before a revocation in this process can
+    never store its (stale) answer afterwards: each revocation bumps a generation, and answers read under an older
+    generation are not stored. `ttl` 0 turns the cache off.
+    """
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 10_000):
+        self.ttl = ttl
+        self._clock = clock
+        self._max = max_entries
+        self._entries: dict[str, _Verified] = {}  # by public prefix
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def get(self, prefix: str) -> _Verified | None:
+        entry = self._entries.get(prefix)
+        if entry is None:
+            return None
+        if entry.until <= self._clock():
+            self._entries.pop(prefix, None)
+            return None
+        return entry
+
+    def generation(self) -> int:
+        return self._generation
+
+    def put(self, prefix: str, key_id: str, key_hash: str, tenant: Tenant, generation: int) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if generation != self._generation:
+                return  # a key was revoked while this answer was read: it may be that key
+            if len(self._entries) >= self._max:
+                self._entries.pop(next(iter(self._entries)))  # the oldest insertion
+            self._entries[prefix] = _Verified(key_id, key_hash, tenant, self._clock() + self.ttl)
+
+    def drop_key(self, key_id: str) -> None:
+        with self._lock:
+            self._generation += 1
+            for prefix in [p for p, e in self._entries.items() if e.key_id == key_id]:
+                self._entries.pop(prefix, None)
+
+
 class Tenancy:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, key_cache: KeyCache | None = None):
         self._engine = engine
+        self.key_cache = key_cache or KeyCache(0)
 
     def create_tenant(self, name: str, parent_id: str | None = None, tenant_id: str | None = None) -> NewTenant:
         """A tenant and its first API key, in one transaction. The key is shown only now."""
@@ -62,26 +122,47 @@ class Tenancy:
             return [dict(r._mapping) for r in rows]
 
     def revoke_key(self, tenant_id: str, key_id: str) -> bool:
-        with self._engine.begin() as conn:
-            result = conn.execute(
-                update(api_keys).where(api_keys.c.id == key_id, api_keys.c.tenant_id == tenant_id, api_keys.c.revoked_at.is_(None)).values(revoked_at=datetime.now(timezone.utc))
-            )
-            return result.rowcount == 1
+        self.key_cache.drop_key(key_id)  # before: a lookup reading the key from now on is not cached
+        try:
+            with self._engine.begin() as conn:
+                result = conn.execute(
+                    update(api_keys).where(api_keys.c.id == key_id, api_keys.c.tenant_id == tenant_id, api_keys.c.revoked_at.is_(None)).values(revoked_at=datetime.now(timezone.utc))
+                )
+                return result.rowcount == 1
+        finally:
+            self.key_cache.drop_key(key_id)  # and after the commit: refused at once in this process
 
-    def authenticate(self, token: str) -> Tenant:
+    def authenticate_cached(self, token: str) -> Tenant | None:
+        """The key's tenant from this process's cache (no I/O); None when the cache cannot answer. Wrong secrets raise."""
         parsed = parse_token(token)
         if parsed is None:
             raise NotAuthenticated("malformed API key")
         prefix, secret = parsed
+        entry = self.key_cache.get(prefix)
+        if entry is None:
+            return None
+        if not secret_matches(secret, entry.key_hash):
+            raise NotAuthenticated("unknown or revoked API key")
+        return entry.tenant
+
+    def authenticate(self, token: str) -> Tenant:
+        cached = self.authenticate_cached(token)
+        if cached is not None:
+            return cached
+        prefix, secret = parse_token(token)  # type: ignore[misc]  (authenticate_cached refused malformed keys)
+        generation = self.key_cache.generation()
         with self._engine.connect() as conn:
             row = conn.execute(
-                select(api_keys.c.key_hash, api_keys.c.revoked_at, api_keys.c.partner_id, tenants.c.id, tenants.c.name, tenants.c.parent_id)
+                select(api_keys.c.id.label("key_id"), api_keys.c.key_hash, api_keys.c.revoked_at, api_keys.c.partner_id, tenants.c.id,
+                       tenants.c.name, tenants.c.parent_id)
                 .join(tenants, tenants.c.id == api_keys.c.tenant_id)
                 .where(api_keys.c.prefix == prefix)
             ).first()
         if row is None or row.revoked_at is not None or not secret_matches(secret, row.key_hash):
             raise NotAuthenticated("unknown or revoked API key")
-        return Tenant(row.id, row.name, row.parent_id, row.partner_id)
+        tenant = Tenant(row.id, row.name, row.parent_id, row.partner_id)
+        self.key_cache.put(prefix, row.key_id, row.key_hash, tenant, generation)
+        return tenant
 
     def get(self, tenant_id: str) -> Tenant | None:
         with self._engine.connect() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
 from libs.platform.problems import Problem
@@ -13,7 +14,7 @@ from services.interface_layer.app import webhooks
 from services.interface_layer.app.ingest_usage import UsageIn, UsageRejected
 from services.interface_layer.app.tenancy import Tenant
 from services.interface_layer.entrypoints import schemas
-from services.interface_layer.entrypoints.auth import admin_header, authenticate, require_admin
+from services.interface_layer.entrypoints.auth import admin_header, authenticate, authenticate_async, require_admin
 from services.interface_layer.entrypoints.partner_access import forbidden, internal_get, partner_view
 from services.interface_layer.entrypoints.proxy import PUBLIC_PATHS, forward, owner_of
 
@@ -57,8 +58,8 @@ def build_router(container) -> APIRouter:
                 raise Problem(422, "validation-error", "Invalid request", f"no partner {body.partner_id!r} in this tenant",
                               errors=[{"field": "partner_id", "message": "unknown partner"}])
             body = body.model_copy(update={"partner_id": found.json()["id"]})
-        key_id, token = tenancy.create_key(tenant.id, body.name, body.partner_id)
-        container.audit(tenant.id, "api_key.created", {"key_id": key_id, "name": body.name, "partner_id": body.partner_id})
+        key_id, token = await run_in_threadpool(tenancy.create_key, tenant.id, body.name, body.partner_id)
+        await run_in_threadpool(container.audit, tenant.id, "api_key.created", {"key_id": key_id, "name": body.name, "partner_id": body.partner_id})
         return schemas.ApiKeyCreatedOut(id=key_id, api_key=token)
 
     @router.get("/v1/api-keys", response_model=list[schemas.ApiKeyOut], tags=["api keys"])
@@ -98,6 +99,13 @@ def build_router(container) -> APIRouter:
             raise Problem(404, "not-found", "Webhook endpoint not found", f"no active endpoint {endpoint_id!r} in this tenant")
         return webhooks.deliveries(container.engine, tenant.id, endpoint_id)
 
+    async def usage_caller(request: Request) -> Tenant:
+        """`caller` for the usage routes, which must not wait for the database on the event loop."""
+        who = await authenticate_async(request, tenancy)
+        if who.partner_id:
+            raise forbidden()
+        return who
+
     def _to_usage(e: schemas.UsageEventIn) -> UsageIn:
         return UsageIn(e.event_id, e.customer, e.metric, e.timestamp, e.properties, e.subscription)
 
@@ -118,14 +126,14 @@ def build_router(container) -> APIRouter:
     @router.post("/v1/usage", status_code=202, response_model=schemas.UsageAcceptedOut, tags=["usage"],
                  summary="Send one usage event; 202 means durably accepted")
     async def usage_one(body: schemas.UsageEventIn, request: Request):
-        return await _ingest(caller(request), [body])
+        return await _ingest(await usage_caller(request), [body])
 
     @router.post("/v1/usage/batch", status_code=202, response_model=schemas.UsageAcceptedOut, tags=["usage"],
                  summary="Send up to 1,000 usage events (1 MiB); all or nothing", openapi_extra=schemas.USAGE_BATCH_BODY)
     async def usage_batch(request: Request):
         # parsed and validated in one pass by pydantic's core from the raw bytes (FastAPI would json.loads first,
         # then validate the Python objects: twice the work on the busiest route)
-        who = caller(request)
+        who = await usage_caller(request)
         try:
             body = schemas.UsageBatchIn.model_validate_json(await request.body())
         except ValidationError as exc:
@@ -139,13 +147,14 @@ def build_router(container) -> APIRouter:
             raise Problem(404, "not-found", "Not found", f"no resource /v1/{path}")
         tenant_id = None
         if not path.startswith(PUBLIC_PATHS):
-            who = authenticate(request, tenancy)
+            who = await authenticate_async(request, tenancy)
             if who.partner_id:
                 return await partner_view(request, path, who, container.clients, container.settings.internal_token)
             tenant_id = who.id
+        forwarding = forward(request, container.clients[owner], path, tenant_id, container.settings.internal_token)
         if request.method != "GET" and tenant_id:
-            container.audit(tenant_id, "request", {"method": request.method, "path": f"/v1/{path}"})
-        return await forward(request, container.clients[owner], path, tenant_id, container.settings.internal_token)
+            return await container.audited(tenant_id, "request", {"method": request.method, "path": f"/v1/{path}"}, forwarding)
+        return await forwarding
 
     return router
 

@@ -32,7 +32,7 @@ from services.payment_factory.adapters.tables import inbox, outbox, wallet_autho
 from services.payment_factory.app.accounts import customer_account
 from services.payment_factory.domain.ledger import Leg, TransferRequest
 from services.payment_factory.domain.ledger_accounts import AccountPurpose, NormalSide
-from services.payment_factory.domain.ledger_errors import IdempotencyConflict, UnknownTransfer
+from services.payment_factory.domain.ledger_errors import IdempotencyConflict
 
 
 class AuthorizationClosed(Exception):
@@ -59,15 +59,21 @@ def _available(books: SqlLedger, conn: Connection, tenant: str, wallet: str) -> 
     return books.balance(conn, tenant, wallet).available(NormalSide.CREDIT)
 
 
+def _threshold_query(tenant: str, customer_id: str, currency: str):
+    return select(wallet_settings.c.low_balance_minor).where(
+        wallet_settings.c.tenant_id == tenant, wallet_settings.c.customer_id == customer_id, wallet_settings.c.currency == currency)
+
+
 def _threshold(conn: Connection, tenant: str, customer_id: str, currency: str) -> int:
-    value = conn.execute(select(wallet_settings.c.low_balance_minor).where(
-        wallet_settings.c.tenant_id == tenant, wallet_settings.c.customer_id == customer_id, wallet_settings.c.currency == currency)).scalar()
-    return int(value or 0)
+    return int(conn.execute(_threshold_query(tenant, customer_id, currency)).scalar() or 0)
 
 
-def _alert(conn: Connection, tenant: str, customer_id: str, currency: str, before: int, after: int, unpaid: int = 0) -> None:
-    """One alert per crossing: below the threshold, and separately at zero (or when usage went unpaid)."""
-    threshold = _threshold(conn, tenant, customer_id, currency)
+def _alert(conn: Connection, tenant: str, customer_id: str, currency: str, before: int, after: int, unpaid: int = 0,
+           threshold: int | None = None) -> None:
+    """One alert per crossing: below the threshold, and separately at zero (or when usage went unpaid).
+    `threshold`: when the caller already read it in this transaction; otherwise it is read here."""
+    if threshold is None:
+        threshold = _threshold(conn, tenant, customer_id, currency)
     level = None
     if (after == 0 and before > 0) or unpaid > 0:
         level = "depleted"
@@ -101,26 +107,31 @@ def wallet_view(engine: Engine, books: SqlLedger, tenant: str, customer_id: str,
 
 def authorize(engine: Engine, books: SqlLedger, tenant: str, key: str, customer_id: str, amount: Money, ttl: timedelta,
               reference: str | None, now: datetime) -> dict[str, Any]:
-    """Reserve `amount` of the wallet for a device; refused with InsufficientFunds beyond what is available."""
+    """Reserve `amount` of the wallet for a device; refused with InsufficientFunds beyond what is available.
+
+    The hot path of a prepaid device, so it is written for few round trips: the hold does not look its key up first
+    (the unique key catches a retry, which then answers with the authorization it made), the balance after the hold
+    comes from the wallet row the hold locked, and the low-balance threshold is read by the authorization's INSERT
+    (RETURNING a subquery), in the same transaction, so it is never stale. The wallet row lock (FOR UPDATE in the
+    ledger) still serializes holds on one wallet: no overdraft under concurrency.
+    """
     with engine.begin() as conn:
         wallet, receivable = _accounts(books, conn, tenant, customer_id, amount.currency)
-        try:  # a retried request (same key) answers with its authorization; the expiry it asked for then is kept
-            prior = books.transfer_by_key(conn, tenant, f"authorize:{key}")
-        except UnknownTransfer:
-            prior = None
-        if prior is not None:
-            existing = _authorization(conn, prior.id)
+        held = books.hold_unless_recorded(conn, tenant, TransferRequest(
+            f"authorize:{key}", (Leg(wallet, receivable, amount.minor, amount.currency),),
+            {"kind": "authorization", "customer_id": customer_id, "reference": reference}, pending=True, expires_at=now + ttl))
+        if held is None:  # a retried request (same key) answers with its authorization; the expiry it asked for then is kept
+            existing = _authorization(conn, books.transfer_by_key(conn, tenant, f"authorize:{key}").id)
             if (existing["customer_id"], existing["amount_minor"], existing["currency"]) != (customer_id, amount.minor, amount.currency):
                 raise IdempotencyConflict(f"idempotency key {key!r} was used for another authorization")
             return existing
-        hold = books.hold(conn, tenant, TransferRequest(
-            f"authorize:{key}", (Leg(wallet, receivable, amount.minor, amount.currency),),
-            {"kind": "authorization", "customer_id": customer_id, "reference": reference}, pending=True, expires_at=now + ttl))
+        hold, balances = held
         row = {"id": hold.id, "tenant_id": tenant, "customer_id": customer_id, "currency": amount.currency, "amount_minor": amount.minor,
                "captured_minor": 0, "status": "open", "reference": reference, "expires_at": now + ttl, "created_at": now}
-        conn.execute(wallet_authorizations.insert().values(**row))
-        after = _available(books, conn, tenant, wallet)
-        _alert(conn, tenant, customer_id, amount.currency, after + amount.minor, after)  # the hold took exactly `amount`
+        threshold = conn.execute(wallet_authorizations.insert().values(**row).returning(
+            _threshold_query(tenant, customer_id, amount.currency).scalar_subquery())).scalar()
+        after = balances[wallet].available(NormalSide.CREDIT)
+        _alert(conn, tenant, customer_id, amount.currency, after + amount.minor, after, threshold=int(threshold or 0))  # the hold took `amount`
         return row
 
 

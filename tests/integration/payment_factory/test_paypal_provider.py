@@ -13,20 +13,13 @@ from services.payment_factory.adapters.paypal_provider import MAX_REQUEST_ID, Pa
 from services.payment_factory.domain.psp import PaymentStatus, ProviderError, RefundExceedsCaptured
 from tests.support.paypal_standin import CLIENT_ID, CLIENT_SECRET, running_paypal_standin
 from tests.support.processes import free_port
+from tests.support.monotonic import ManualMonotonic as Clock
 
 
 @pytest.fixture(scope="module")
 def standin():
     with running_paypal_standin() as state:
         yield state
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -5,27 +5,15 @@ row locks taken in id order do, which is the case that matters.
 """
 
 import random
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.exc import DBAPIError
 
 from services.payment_factory.domain.ledger import Leg, TransferRequest, TransferStatus
 from services.payment_factory.domain.ledger_accounts import AccountPurpose, AccountSpec, Balance
 from services.payment_factory.domain.ledger_errors import InsufficientFunds, TransferNotPending
+from tests.support.concurrency import run_all
 
 T = "tenant-c"
-
-
-def run_all(workers: int, jobs):
-    start = threading.Barrier(workers)
-
-    def run(job):
-        start.wait()
-        return job()
-
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(run, jobs))
 
 
 def test_concurrent_debits_never_overdraw_the_wallet(engine, ledger):
