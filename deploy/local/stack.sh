@@ -16,7 +16,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE="${CLOUDBILL_CACHE:-$HOME/.cache/cloudbill}"
-STATE="${CLOUDBILL_STATE_DIR:-$REPO/.state/infra}"
+STATE="$(realpath -m "${CLOUDBILL_STATE_DIR:-$REPO/.state/infra}")"  # absolute: PostgreSQL resolves its socket lock file against its data directory
 PG_BIN=/usr/lib/postgresql/15/bin
 KAFKA_VERSION=4.1.0
 KAFKA_LIBS="$CACHE/kafka/libs-$KAFKA_VERSION"
