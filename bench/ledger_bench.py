@@ -9,6 +9,9 @@ Measured on one schema, one after another:
   its own);
 - group commit, sustained: the same 256 callers without pause for SUSTAINED_SECONDS (60 by default), on the tables the
   burst already filled; transfers per second over the whole time, per second, and each caller's latency (p50, p99);
+- wallet charges as the payment factory takes them (`app.wallet.charge`: the wallet and revenue ids remembered after
+  their first opening, the transfer through the same writer, the wallet's balance read after the commit), CALLERS
+  callers on their own wallets for WALLET_SECONDS (20 by default);
 - the hot wallet, with own commits and through the writer;
 - the ledger invariants over everything written, printed as the number of violations (must be 0).
 
@@ -31,10 +34,12 @@ from sqlalchemy import text
 from bench.common import RESULTS, save
 from libs.platform.db import make_engine
 from libs.platform.migrations import prepare_schema
+from libs.money import Money
 from services.payment_factory.adapters.group_commit import GroupCommitWriter
 from services.payment_factory.adapters.metadata import metadata
 from services.payment_factory.adapters.sql_ledger import SqlLedger
 from services.payment_factory.adapters.tables import ledger as ledger_tables
+from services.payment_factory.app import wallet as wallet_app
 from services.payment_factory.bootstrap import MIGRATIONS
 from services.payment_factory.domain.ledger import Leg, TransferRequest
 from services.payment_factory.domain.ledger_accounts import AccountPurpose, AccountSpec
@@ -42,6 +47,7 @@ from services.payment_factory.domain.ledger_errors import InsufficientFunds
 
 THREADS = 8
 BASELINE_SECONDS = float(os.environ.get("LEDGER_BENCH_BASELINE_SECONDS", "10"))
+WALLET_SECONDS = float(os.environ.get("LEDGER_BENCH_WALLET_SECONDS", "20"))
 SUSTAINED_SECONDS = float(os.environ.get("LEDGER_BENCH_SUSTAINED_SECONDS", "60"))
 CALLERS = int(os.environ.get("LEDGER_BENCH_CALLERS", "256"))  # concurrent callers, each waiting for its own result
 BURST = 12_800
@@ -192,6 +198,17 @@ def main() -> None:
     sustained = for_seconds(CALLERS, SUSTAINED_SECONDS, grouped)
     sustained["transactions"] = writer.batches - batches0
 
+    customers = [f"w{i}" for i in range(CALLERS)]
+    for customer in customers:
+        wallet_app.top_up(engine, books, T, f"top-{customer}", customer, Money(10**12, "EUR"), "cash")
+
+    def wallet_charge(caller: int, i: int) -> None:
+        wallet_app.charge(engine, books, writer, T, f"wc{caller}-{i}", customers[caller], Money(1 + i % 100, "EUR"), "bench")
+
+    batches0 = writer.batches
+    wallet = for_seconds(CALLERS, WALLET_SECONDS, wallet_charge)
+    wallet["transactions"] = writer.batches - batches0
+
     def own_commit(req):
         with engine.begin() as conn:
             books.transfer(conn, T, req)
@@ -219,6 +236,9 @@ def main() -> None:
         f"burst, group commit: {n_burst / burst_s:,.0f} transfers/s ({n_burst} transfers in {burst_batches} transactions); "
         f"per-transfer commit: {per_transfer['per_second']:,.0f} transfers/s ({THREADS} threads, {BASELINE_SECONDS:.0f} s); "
         f"target >= 2,000/s; fsync={fsync}, synchronous_commit={sync_commit}\n"
+        f"wallet charges as the payment factory takes them (app.wallet.charge, {CALLERS} callers, {WALLET_SECONDS:.0f} s): "
+        f"{wallet['per_second']:,.0f} charges/s ({wallet['count']:,} in {wallet['transactions']} transactions; "
+        f"p50 {wallet['latency_ms']['p50']:.0f} ms, p99 {wallet['latency_ms']['p99']:.0f} ms)\n"
         f"hot wallet (100 concurrent debits of 0.70 on 50.00): own commit -> {hot_single['accepted']} accepted, "
         f"{hot_single['refused']} refused, balance {hot_single['balance_minor']}, {hot_single['seconds'] * 1000:.0f} ms; "
         f"group commit -> {hot_group['accepted']} accepted, {hot_group['refused']} refused, balance {hot_group['balance_minor']}, "
@@ -230,6 +250,7 @@ def main() -> None:
                     "burst_group_commit": {"transfers": n_burst, "callers": CALLERS, "writers": WRITERS, "transactions": burst_batches,
                                            "transfers_per_second": n_burst / burst_s},
                     "per_transfer_commit": per_transfer,
+                    "wallet_charges_service_path": {**wallet, "callers": CALLERS},
                     "fsync": fsync, "synchronous_commit": sync_commit,
                     "hot_wallet": {"own_commit": hot_single, "group_commit": hot_group},
                     "transfers_total": transfers_total, "invariant_violations": violations, "target": 2000}, summary)

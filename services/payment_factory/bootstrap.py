@@ -11,6 +11,7 @@ from libs.contracts import topics
 from libs.platform.bus.port import Bus
 from libs.platform.docstore import DocumentStore
 from libs.platform.service import ServiceContainer
+from services.payment_factory.adapters.group_commit import GroupCommitWriter
 from services.payment_factory.adapters.metadata import metadata
 from services.payment_factory.adapters.paypal_provider import PayPalProvider
 from services.payment_factory.adapters.paypal_webhooks import PayPalWebhooks
@@ -40,6 +41,8 @@ class PaymentContainer(ServiceContainer):
     def __init__(self, settings: PaymentSettings, bus: Bus | None = None, docstore: DocumentStore | None = None, clock=None):
         super().__init__(settings, metadata, outbox, "cloudbill-payment", MIGRATIONS, bus, docstore, clock)
         self.ledger = SqlLedger(ledger, self.clock)
+        # wallet charges share commits (and WAL flushes) through one writer thread; see app.wallet.charge
+        self.ledger_writer = GroupCommitWriter(self.engine, ledger, self.clock, writers=1, max_batch=500)
         self.dunning = DunningPolicy()
         creditor = None
         if settings.sepa_creditor_iban and settings.sepa_creditor_id:
@@ -68,6 +71,7 @@ class PaymentContainer(ServiceContainer):
     def close(self) -> None:
         for provider in self.providers.values():
             getattr(provider, "close", lambda: None)()
+        self.ledger_writer.close()
         super().close()
 
     def _expire_authorizations(self) -> bool:

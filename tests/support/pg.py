@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Engine, MetaData, text
 
 from libs.platform.db import make_engine
 from libs.platform.migrations import prepare_schema
@@ -27,3 +27,11 @@ def fresh_engine(metadata: MetaData, migrations: Path, prefix: str, pool_size: i
     engine = make_engine(os.environ["CLOUDBILL_PG_URL"], schema, pool_size=pool_size)
     prepare_schema(engine, metadata, migrations, schema)
     return engine
+
+
+def drop_engine(engine: Engine) -> None:
+    """Drop the schema `fresh_engine` made and close the engine's connections."""
+    schema = engine.get_execution_options()["schema_translate_map"][None]
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()

@@ -139,11 +139,14 @@ def transfer_batch(conn: Connection, t: LedgerTables, clock: Clock, tenant_id: s
         if error is not None:
             results.append(error)
             continue
+        after: dict[str, Balance] = {}
         for aid, (dp, cp) in net.items():
             total = accepted_so_far.setdefault(aid, [0, 0])
             total[0] += dp
             total[1] += cp
-        transfer = Transfer(new_id("trf"), tenant_id, r.idempotency_key, TransferStatus.POSTED, False, r.legs, now, dict(r.metadata))
+            after[aid] = balance_of(rows[aid]) + Balance(debits_posted=total[0], credits_posted=total[1])
+        transfer = Transfer(new_id("trf"), tenant_id, r.idempotency_key, TransferStatus.POSTED, False, r.legs, now, dict(r.metadata),
+                            balances_after=after)
         accepted[r.idempotency_key] = (digest, transfer)
         results.append(transfer)
         transfer_rows.append((transfer.id, r.idempotency_key, digest, transfer.metadata))

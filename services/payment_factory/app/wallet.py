@@ -7,18 +7,25 @@ a charge beyond the balance is refused with InsufficientFunds and writes nothing
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from sqlalchemy import Engine
 
 from libs.money import Money
+from services.payment_factory.adapters.group_commit import GroupCommitWriter
 from services.payment_factory.adapters.sql_ledger import SqlLedger
 from services.payment_factory.app.accounts import customer_account, platform_account
 from services.payment_factory.app.payments import source_purpose
 from services.payment_factory.domain.ledger import Leg, TransferRequest
-from services.payment_factory.domain.ledger_accounts import AccountPurpose
+from services.payment_factory.domain.ledger_accounts import AccountPurpose, Balance
 
 
 def _wallet_out(books: SqlLedger, conn, tenant: str, wallet_id: str, transfer_id: str, customer_id: str, currency: str) -> dict:
-    b = books.balance(conn, tenant, wallet_id)
+    return _wallet_answer(books.balance(conn, tenant, wallet_id), transfer_id, customer_id, currency)
+
+
+def _wallet_answer(b: Balance, transfer_id: str, customer_id: str, currency: str) -> dict:
+    """What a wallet write answers: the wallet's spendable money (holds count as spent)."""
     return {"transfer_id": transfer_id, "customer_id": customer_id, "currency": currency,
             "wallet_minor": b.credits_posted - b.debits_posted - b.debits_pending}
 
@@ -32,11 +39,38 @@ def top_up(engine: Engine, books: SqlLedger, tenant: str, key: str, customer_id:
         return _wallet_out(books, conn, tenant, wallet, trf.id, customer_id, amount.currency)
 
 
-def charge(engine: Engine, books: SqlLedger, tenant: str, key: str, customer_id: str, amount: Money, text: str) -> dict:
-    """Spend from the wallet into revenue; beyond the balance it raises InsufficientFunds (nothing written)."""
-    with engine.begin() as conn:
-        wallet = customer_account(books, conn, tenant, customer_id, AccountPurpose.PREPAID_WALLET, amount.currency).id
-        revenue = platform_account(books, conn, tenant, AccountPurpose.REVENUE, amount.currency).id
-        trf = books.transfer(conn, tenant, TransferRequest(f"wallet-charge:{key}", (Leg(wallet, revenue, amount.minor, amount.currency),),
-                                                           {"kind": "wallet_charge", "reference": text}))
+_CHARGE_ACCOUNTS: WeakKeyDictionary[SqlLedger, dict[tuple[str, str, str], tuple[str, str]]] = WeakKeyDictionary()
+
+
+def _charge_accounts(engine: Engine, books: SqlLedger, tenant: str, customer_id: str, currency: str) -> tuple[str, str]:
+    """The wallet and revenue ids, opened in a committed transaction on first use, then remembered."""
+    known = _CHARGE_ACCOUNTS.setdefault(books, {})
+    ids = known.get((tenant, customer_id, currency))
+    if ids is None:
+        with engine.begin() as conn:
+            ids = (customer_account(books, conn, tenant, customer_id, AccountPurpose.PREPAID_WALLET, currency).id,
+                   platform_account(books, conn, tenant, AccountPurpose.REVENUE, currency).id)
+        if len(known) > 100_000:
+            known.clear()
+        known[(tenant, customer_id, currency)] = ids
+    return ids
+
+
+def charge(engine: Engine, books: SqlLedger, writer: GroupCommitWriter, tenant: str, key: str, customer_id: str, amount: Money,
+           text: str) -> dict:
+    """Spend from the wallet into revenue; beyond the balance it raises InsufficientFunds (nothing written).
+
+    Wallet charges are the ledger's hot path (every metered purchase of a prepaid customer), so the transfer goes through
+    the group-commit writer: concurrent charges share one transaction and one WAL flush, and this call returns only after
+    that commit, so a 201 still means durable. The writer's transaction must see both accounts, so they are opened (or
+    found) in a transaction of their own that has committed before the charge is handed over; their ids are then
+    remembered by the process (accounts are never deleted). The balance answered is the wallet's right after this
+    charge, from the row the writer locked; a replayed key answers the balance now.
+    """
+    wallet, revenue = _charge_accounts(engine, books, tenant, customer_id, amount.currency)
+    trf = writer.transfer(tenant, TransferRequest(f"wallet-charge:{key}", (Leg(wallet, revenue, amount.minor, amount.currency),),
+                                                  {"kind": "wallet_charge", "reference": text}))
+    if trf.balances_after is not None:  # known from the rows the writer locked: no read, which 256 callers would queue for
+        return _wallet_answer(trf.balances_after[wallet], trf.id, customer_id, amount.currency)
+    with engine.connect() as conn:  # a replay: the balance now
         return _wallet_out(books, conn, tenant, wallet, trf.id, customer_id, amount.currency)

@@ -141,3 +141,6 @@ class Transfer:
     expires_at: datetime | None = None
     resolved_at: datetime | None = None
     replayed: bool = field(default=False, compare=False)  # True when an idempotent repeat returned the original
+    # the balances of the transfer's accounts right after it, when the ledger knew them from the rows it locked to post
+    # it (the batch path); None otherwise, e.g. for a replay. Callers use it to answer without reading the accounts again.
+    balances_after: Mapping[str, Balance] | None = field(default=None, compare=False)

@@ -109,7 +109,7 @@ def build_router(c) -> APIRouter:
     @router.post("/accounts/{customer_id}/wallet/charges", status_code=201, response_model=s.WalletOut, tags=["accounts"],
                  summary="Spend from the prepaid wallet; refused beyond its balance")
     def wallet_charge(customer_id: str, body: s.WalletChargeIn, tenant_id: str = tenant, idempotency_key: str = IdempotencyKey):
-        return wallet.charge(c.engine, c.ledger, tenant_id, idempotency_key, customer_id, money(body.amount, body.currency), body.text)
+        return wallet.charge(c.engine, c.ledger, c.ledger_writer, tenant_id, idempotency_key, customer_id, money(body.amount, body.currency), body.text)
 
     @router.post("/mandates", status_code=201, response_model=s.MandateOut, tags=["sepa"],
                  summary="Record a signed SEPA direct-debit mandate (IBAN, BIC and creditor id are checked)")

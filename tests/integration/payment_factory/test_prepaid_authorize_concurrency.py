@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from libs.money import Money
 from services.payment_factory.adapters.metadata import metadata
@@ -15,7 +15,7 @@ from services.payment_factory.app import prepaid
 from services.payment_factory.app.wallet import top_up
 from services.payment_factory.domain.ledger_errors import IdempotencyConflict, InsufficientFunds
 from tests.support.concurrency import run_all as race
-from tests.support.pg import fresh_engine
+from tests.support.pg import drop_engine, fresh_engine
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "payment_factory" / "migrations"
 T, CUSTOMER, NOW = "tenant-p", "cus_1", datetime(2026, 5, 1, tzinfo=timezone.utc)
@@ -25,10 +25,7 @@ T, CUSTOMER, NOW = "tenant-p", "cus_1", datetime(2026, 5, 1, tzinfo=timezone.utc
 def engine():
     eng = fresh_engine(metadata, MIGRATIONS, "prepaid_race", pool_size=30)
     yield eng
-    schema = eng.get_execution_options()["schema_translate_map"][None]
-    with eng.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    eng.dispose()
+    drop_engine(eng)
 
 
 def authorize(engine, books, key: str, minor: int):
