@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 # One fetch of one partition is one handler call at most: 4 MiB is about 15,000 usage events (aiokafka's default,
 # 1 MiB, cut batches to a quarter of that and multiplied the per-batch round trips)
 FETCH_BYTES_PER_PARTITION = 4 * 1024 * 1024
+STOP_GRACE_SECONDS = 10.0
 
 
 class _AssignmentLog(ConsumerRebalanceListener):
@@ -113,6 +114,8 @@ class KafkaBus:
 
     async def stop(self) -> None:
         self._stopping.set()
+        if self._tasks:  # let each consumer finish its fetch and commit what is durable; then stop what still runs
+            await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -95,7 +95,11 @@ class IngestUsage:
 
     async def _messages(self, tenant_id: str, accepted: list[tuple[str, dict[str, Any]]], now: datetime) -> list[tuple[str, None, bytes, int]]:
         """UsageAcceptedBatch.v1 messages, each on the partition of all its events' subscriptions (usage_batch.py)."""
-        placed = [(await self._bus.partition_of(topics.USAGE, sub_id), body) for sub_id, body in accepted]
+        partitions: dict[str, int] = {}
+        for sub_id, _body in accepted:
+            if sub_id not in partitions:
+                partitions[sub_id] = await self._bus.partition_of(topics.USAGE, sub_id)
+        placed = [(partitions[sub_id], body) for sub_id, body in accepted]
         packs = await asyncio.to_thread(pack, tenant_id, placed, now)
         return [(topics.USAGE, None, message, partition) for partition, message in packs]
 
