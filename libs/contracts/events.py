@@ -33,6 +33,31 @@ class UsageAccepted(Contract):
     payload_hash: str
 
 
+class UsageEventBody(_Part):
+    """One event inside UsageAcceptedBatch.v1: the fields of a UsageAccepted.v1 body, no more, no fewer."""
+
+    event_id: str
+    subscription_id: str
+    customer_id: str
+    metric_code: str
+    timestamp: datetime
+    properties: dict[str, Any]
+    payload_hash: str
+
+
+@register
+class UsageAcceptedBatch(Contract):
+    """Many validated usage events of one tenant in one message on the usage topic (see `libs/contracts/usage_batch.py`).
+
+    Every event in it is exactly a UsageAccepted.v1 body. The edge puts into one message only events whose
+    subscriptions the keyed producer would send to the same partition, so per-subscription order and partition
+    ownership are those of single UsageAccepted.v1 messages keyed by subscription. Consumers read both.
+    """
+
+    TYPE: str = "UsageAcceptedBatch.v1"
+    events: list[UsageEventBody]
+
+
 class PartySnapshot(_Part):
     id: str
     name: str

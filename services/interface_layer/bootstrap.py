@@ -24,10 +24,11 @@ from services.interface_layer.adapters.billing_targets import HttpUsageTargets
 from services.interface_layer.adapters import tables  # noqa: F401  (registers the tables)
 from services.interface_layer.adapters.metadata import metadata
 from services.interface_layer.app.ingest_usage import IngestUsage
+from services.interface_layer.app.target_cache import TargetCache
 from services.interface_layer.app.tenancy import KeyCache, Tenancy
 from services.interface_layer.entrypoints.docs import install_merged_docs
 from services.interface_layer.app.webhooks import WebhookSender
-from services.interface_layer.entrypoints.raw_consumer import GROUP, make_raw_usage_handler
+from services.interface_layer.entrypoints.raw_consumer import BATCH as RAW_BATCH, GROUP, make_raw_usage_handler
 from services.interface_layer.entrypoints.webhook_consumer import GROUP as WEBHOOK_GROUP, make_webhook_handler
 from services.interface_layer.settings import EdgeSettings
 
@@ -53,9 +54,14 @@ class EdgeContainer:
             for name, url in urls.items()
         }
         self.ingest = IngestUsage(self.bus, HttpUsageTargets(self.clients["billing"], settings.internal_token), self.clock,
-                                  settings.future_tolerance_seconds, settings.max_event_age_days)
+                                  settings.future_tolerance_seconds, settings.max_event_age_days,
+                                  TargetCache(settings.usage_target_cache_seconds))
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.bus.subscribe([topics.USAGE_RAW], GROUP, make_raw_usage_handler(self.ingest, lambda: self._loop), 2000)
+        raw_handler = make_raw_usage_handler(self.ingest, lambda: self._loop)
+        if hasattr(self.bus, "subscribe_pipelined"):  # Kafka: prepare the next raw batch while the last one is acknowledged
+            self.bus.subscribe_pipelined([topics.USAGE_RAW], GROUP, raw_handler.pipelined, RAW_BATCH)
+        else:
+            self.bus.subscribe([topics.USAGE_RAW], GROUP, raw_handler, RAW_BATCH)
         self._webhook_http = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
         self.webhooks = WebhookSender(self.engine, self.docstore, self._post_webhook, settings.webhook_retry_base_seconds)
         self.webhook_worker = Worker("webhook-sender", self.webhooks.deliver_next, settings.webhook_poll_seconds)

@@ -26,3 +26,6 @@ class EdgeSettings(ServiceSettings):
     # a verified API key is remembered this long per process; a key revoked through another edge replica keeps working
     # there at most this long (0: every request asks the database)
     api_key_cache_seconds: float = 5.0
+    # which subscription bills a customer's usage is remembered this long per process for the raw Kafka path; a change
+    # through this edge drops it at once, one through another replica is seen at most this late (0: ask every batch)
+    usage_target_cache_seconds: float = 5.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
-from typing import Sequence
+from typing import Awaitable, Sequence
 
 from libs.platform.bus.port import Handler, Message
 
@@ -37,6 +37,16 @@ class InProcessBus:
 
     async def publish_many(self, items: Sequence[tuple[str, str | None, bytes]]) -> None:
         await asyncio.to_thread(self.deliver_now, items)
+
+    async def partition_of(self, topic: str, key: str) -> int:
+        return 0
+
+    async def enqueue(self, items: Sequence[tuple[str, str | None, bytes, int | None]]) -> Awaitable[None]:
+        """Delivered before it returns (like `publish_many`); the awaitable is already complete."""
+        await self.publish_many([(topic, key, value) for topic, key, value, _partition in items])
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
 
     def deliver_now(self, items: Sequence[tuple[str, str | None, bytes]]) -> None:
         """Synchronous delivery, batched per topic; used from worker threads too."""

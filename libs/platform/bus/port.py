@@ -9,7 +9,7 @@ dead-letter it, so a poison message cannot block its partition.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Awaitable, Callable, Protocol, Sequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,10 @@ class Message:
 
 
 Handler = Callable[[list[Message]], None]
+# Pipelining: awaited until the batch is handed on (e.g. to the producer), it returns an awaitable that completes when
+# the batch's effect is durable, or raises if it will not be. The bus commits offsets only after that completion, in
+# order, and meanwhile fetches and hands on the next batches (KafkaBus.subscribe_pipelined).
+PipelinedHandler = Callable[[list[Message]], Awaitable[Awaitable[None]]]
 
 
 class Bus(Protocol):
@@ -33,6 +37,12 @@ class Bus(Protocol):
         """Returns once the message is durable (Kafka: acknowledged by all in-sync replicas)."""
 
     async def publish_many(self, items: Sequence[tuple[str, str | None, bytes]]) -> None: ...
+
+    async def partition_of(self, topic: str, key: str) -> int:
+        """The partition a message keyed `key` goes to (0 where there are no partitions)."""
+
+    async def enqueue(self, items: Sequence[tuple[str, str | None, bytes, int | None]]) -> Awaitable[None]:
+        """Hand (topic, key, value, partition or None) over in order; the awaitable completes once all are durable."""
 
     def subscribe(self, topics: Sequence[str], group: str, handler: Handler, batch_size: int = 500) -> None:
         """Register a consumer group before start()."""

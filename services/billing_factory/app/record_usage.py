@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
 
+import orjson
 from sqlalchemy import Engine, select
 
 from libs.contracts import topics
@@ -22,7 +23,7 @@ from libs.platform.bus.port import Message
 from libs.platform.outbox import write_outbox
 from services.billing_factory.adapters.tables import outbox, usage_events
 from services.billing_factory.adapters.usage_rows import insert_new_usage
-from services.billing_factory.app.usage_messages import UnreadableUsage, read_usage
+from services.billing_factory.app.usage_messages import BATCH_TYPE, UnreadableUsage, UsageMessage, read_usages
 
 
 @dataclass(frozen=True)
@@ -35,27 +36,29 @@ class UsageBatchResult:
 
 
 def record_usage(engine: Engine, messages: list[Message]) -> UsageBatchResult:
+    """Messages of either shape (one event, or a UsageAcceptedBatch.v1 of many): each event is judged alone."""
     now = datetime.now(timezone.utc)
     rows, malformed, bad = [], 0, []
     seen: dict[tuple[str, str], str] = {}
     for msg in messages:
         try:
-            body = read_usage(msg.value)
+            bodies = read_usages(msg.value)
         except UnreadableUsage as exc:
             malformed += 1
-            bad.append((msg, str(exc)))
+            bad.append((msg.topic, msg.key, msg.value.decode("utf-8", "replace"), str(exc)))
             continue
-        key = (body.tenant_id, body.event_id)
-        if key in seen:  # the same id twice in one batch: judge against the first
-            if seen[key] != body.payload_hash:
-                bad.append((msg, "conflicting duplicate: same event id, different payload"))
-            continue
-        seen[key] = body.payload_hash
-        rows.append({
-            "tenant_id": body.tenant_id, "event_id": body.event_id, "subscription_id": body.subscription_id,
-            "metric_code": body.metric_code, "ts": body.timestamp, "properties": body.properties,
-            "payload_hash": body.payload_hash, "received_at": now, "billed_run_id": None,
-        })
+        for body in bodies:
+            key = (body.tenant_id, body.event_id)
+            if key in seen:  # the same id twice in one batch: judge against the first
+                if seen[key] != body.payload_hash:
+                    bad.append((msg.topic, msg.key, _original(msg, body), "conflicting duplicate: same event id, different payload"))
+                continue
+            seen[key] = body.payload_hash
+            rows.append({
+                "tenant_id": body.tenant_id, "event_id": body.event_id, "subscription_id": body.subscription_id,
+                "metric_code": body.metric_code, "ts": body.timestamp, "properties": body.properties,
+                "payload_hash": body.payload_hash, "received_at": now, "billed_run_id": None,
+            })
     with engine.begin() as conn:
         inserted = insert_new_usage(conn, rows)
         repeats = [r for r in rows if (r["tenant_id"], r["event_id"]) not in inserted]
@@ -75,12 +78,19 @@ def record_usage(engine: Engine, messages: list[Message]) -> UsageBatchResult:
                     reason = f"conflicting duplicate: event {r['event_id']} was accepted earlier with a different payload"
                     write_outbox(conn, outbox, r["tenant_id"], topics.USAGE_DEAD_LETTER, r["tenant_id"],
                                  DeadLettered(source_topic=topics.USAGE, reason=reason, original=r["event_id"]))
-        for msg, reason in bad:
-            write_outbox(conn, outbox, "unknown", topics.USAGE_DEAD_LETTER, msg.key or "unknown",
-                         DeadLettered(source_topic=msg.topic, reason=reason, original=msg.value.decode("utf-8", "replace")))
+        for topic, key, original, reason in bad:
+            write_outbox(conn, outbox, "unknown", topics.USAGE_DEAD_LETTER, key or "unknown",
+                         DeadLettered(source_topic=topic, reason=reason, original=original))
     # a redelivered batch touches its subscriptions again, so a charge its first delivery did not finish is made now
     touched = frozenset((r["tenant_id"], r["subscription_id"]) for r in rows)
     return UsageBatchResult(len(inserted), len(repeats) - conflicts, conflicts + len(bad) - malformed, malformed, touched)
+
+
+def _original(msg: Message, body: UsageMessage) -> str:
+    """What a dead letter shows of one event: the message itself, or for a batch message only that event."""
+    if orjson.loads(msg.value).get("type") != BATCH_TYPE:
+        return msg.value.decode("utf-8", "replace")
+    return orjson.dumps(body._asdict()).decode()
 
 
 def by_tenant(touched: Iterable[tuple[str, str]]) -> dict[str, set[str]]:

@@ -13,7 +13,8 @@ def resolve_targets(engine: Engine, tenant_id: str, items: list[dict]) -> list[d
     """For each {customer, metric, subscription?}: the running subscription whose plan prices that metric.
 
     Running: not ended yet. A paused subscription still takes usage (what was used was delivered), and so
-    does one cancelled for the end of its period until then.
+    does one cancelled for the end of its period until then. `valid_until` is when the chosen subscription ends
+    (None: open-ended), so a caller that remembers the answer forgets it by then at the latest.
     """
     running = (subscriptions.c.ends_at.is_(None)) | (subscriptions.c.ends_at > datetime.now(timezone.utc))
     wanted_customers = {i["customer"] for i in items}
@@ -21,7 +22,8 @@ def resolve_targets(engine: Engine, tenant_id: str, items: list[dict]) -> list[d
     with engine.connect() as conn:
         known_metrics = set(conn.execute(select(metrics.c.code).where(metrics.c.tenant_id == tenant_id, metrics.c.code.in_(wanted_metrics))).scalars())
         rows = conn.execute(
-            select(customers.c.id, customers.c.external_id, subscriptions.c.id.label("sub_id"), subscriptions.c.external_id.label("sub_ext"), plans.c.definition)
+            select(customers.c.id, customers.c.external_id, subscriptions.c.id.label("sub_id"), subscriptions.c.external_id.label("sub_ext"),
+                   subscriptions.c.ends_at, plans.c.definition)
             .select_from(customers.outerjoin(subscriptions, (subscriptions.c.customer_id == customers.c.id) & running))
             .outerjoin(plans, plans.c.id == subscriptions.c.plan_id)
             .where(customers.c.tenant_id == tenant_id, customers.c.external_id.in_(wanted_customers))
@@ -44,7 +46,11 @@ def resolve_targets(engine: Engine, tenant_id: str, items: list[dict]) -> list[d
         if chosen is None:
             results.append({"subscription_id": None, "customer_id": candidates[0].id, "error_field": "subscription", "error": "the customer has no active subscription for this usage"})
         else:
-            results.append({"subscription_id": chosen.sub_id, "customer_id": chosen.id, "error_field": None, "error": None})
+            ends = chosen.ends_at
+            if ends is not None and ends.tzinfo is None:  # SQLite hands back naive UTC
+                ends = ends.replace(tzinfo=timezone.utc)
+            results.append({"subscription_id": chosen.sub_id, "customer_id": chosen.id, "error_field": None, "error": None,
+                            "valid_until": ends.isoformat() if ends else None})
     return results
 
 

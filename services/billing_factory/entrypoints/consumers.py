@@ -14,7 +14,7 @@ from services.billing_factory.app.budgets import check_budgets
 from services.billing_factory.app.prepaid import charge_usage
 from services.billing_factory.app.prepaid_periods import record_usage_paid
 from services.billing_factory.app.rerating import USAGE_LOG_BUCKETS
-from services.billing_factory.app.usage_messages import UnreadableUsage, read_usage
+from services.billing_factory.app.usage_messages import UnreadableUsage, read_usages
 from services.billing_factory.app.record_usage import record_usage
 
 log = logging.getLogger(__name__)
@@ -51,17 +51,18 @@ def make_usage_log_handler(docstore: DocumentStore):
         logged_at = datetime.now(timezone.utc).isoformat()
         for msg in messages:
             try:
-                body = read_usage(msg.value)
+                bodies = read_usages(msg.value)  # one event, or a UsageAcceptedBatch.v1 of many (all at this offset)
             except UnreadableUsage:  # malformed messages are dead-lettered by the hot path; the log skips them
                 continue
-            bucket = buckets.get((body.tenant_id, body.subscription_id))
-            if bucket is None:
-                bucket = buckets[(body.tenant_id, body.subscription_id)] = {
-                    "tenant_id": body.tenant_id, "subscription_id": body.subscription_id, "first_event_id": body.event_id,
-                    "partition": msg.partition, "logged_at": logged_at, "events": []}
-            bucket["events"].append({"event_id": body.event_id, "customer_id": body.customer_id, "metric_code": body.metric_code,
-                                     "timestamp": body.timestamp.isoformat(), "properties": body.properties,
-                                     "payload_hash": body.payload_hash, "offset": msg.offset})
+            for body in bodies:
+                bucket = buckets.get((body.tenant_id, body.subscription_id))
+                if bucket is None:
+                    bucket = buckets[(body.tenant_id, body.subscription_id)] = {
+                        "tenant_id": body.tenant_id, "subscription_id": body.subscription_id, "first_event_id": body.event_id,
+                        "partition": msg.partition, "logged_at": logged_at, "events": []}
+                bucket["events"].append({"event_id": body.event_id, "customer_id": body.customer_id, "metric_code": body.metric_code,
+                                         "timestamp": body.timestamp.isoformat(), "properties": body.properties,
+                                         "payload_hash": body.payload_hash, "offset": msg.offset})
         for bucket in buckets.values():
             bucket["last_event_id"] = bucket["events"][-1]["event_id"]
         docstore.insert_many_ignoring_duplicates(USAGE_LOG_BUCKETS, list(buckets.values()))

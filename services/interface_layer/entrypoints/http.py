@@ -153,7 +153,11 @@ def build_router(container) -> APIRouter:
             tenant_id = who.id
         forwarding = forward(request, container.clients[owner], path, tenant_id, container.settings.internal_token)
         if request.method != "GET" and tenant_id:
-            return await container.audited(tenant_id, "request", {"method": request.method, "path": f"/v1/{path}"}, forwarding)
+            try:
+                return await container.audited(tenant_id, "request", {"method": request.method, "path": f"/v1/{path}"}, forwarding)
+            finally:
+                if owner == "billing":  # subscriptions, customers, plans may have changed: resolve raw usage afresh
+                    container.ingest.forget_targets(tenant_id)
         return await forwarding
 
     return router

@@ -114,3 +114,83 @@ def test_a_large_publish_many_lands_each_key_where_a_single_publish_does_in_orde
             assert values == [i for i in range(400) if i % 7 == k]
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("kind", ["inprocess", "kafka"])
+def test_enqueue_on_the_partition_of_a_key_lands_beside_that_keys_messages_in_order(kind):
+    """Batch messages of the usage topic are placed by `partition_of`: they must share partition and order with keyed ones."""
+    async def scenario():
+        bus, _ = make_bus(kind)
+        got: list[tuple[str | None, int, bytes]] = []
+        lock = threading.Lock()
+
+        def handle(messages):
+            with lock:
+                got.extend((m.key, m.partition, m.value) for m in messages)
+
+        bus.subscribe(["contract.placed"], "group-p", handle)
+        await bus.start()
+        try:
+            keys = [f"sub-{i}" for i in range(8)]
+            await bus.publish_many([("contract.placed", k, b"keyed-1") for k in keys])
+            placed = [("contract.placed", None, f"{k}:packed-{n}".encode(), await bus.partition_of("contract.placed", k))
+                      for n in range(3) for k in keys]
+            await (await bus.enqueue(placed))
+            await bus.publish_many([("contract.placed", k, b"keyed-2") for k in keys])
+            await until(lambda: len(got) == 8 * 5)
+        finally:
+            await bus.stop()
+        for k in keys:
+            (partition,) = {p for key, p, _ in got if key == k}
+            mine = [v for key, p, v in got if p == partition and (key == k or v.startswith(f"{k}:".encode()))]
+            assert mine == [b"keyed-1", *(f"{k}:packed-{n}".encode() for n in range(3)), b"keyed-2"]
+
+    asyncio.run(scenario())
+
+
+def test_a_pipelined_handler_whose_batch_fails_after_handing_on_gets_it_again_and_commits_only_then():
+    async def scenario():
+        bus, prefix = make_bus("kafka")
+        handled: list[bytes] = []
+        failed: list[bool] = []
+
+        async def pipelined(messages):
+            handled.extend(m.value for m in messages)
+
+            async def durable():
+                await asyncio.sleep(0.05)  # still travelling while the next batch is fetched
+                if not failed:
+                    failed.append(True)
+                    raise RuntimeError("broker did not acknowledge")
+
+            return durable()
+
+        bus.subscribe_pipelined(["contract.pipe"], "group-pipe", pipelined, batch_size=5)
+        await bus.start()
+        try:
+            await bus.publish_many([("contract.pipe", "k", f"{i}".encode()) for i in range(20)])
+            await until(lambda: set(handled) >= {f"{i}".encode() for i in range(20)} and len(handled) > 20)
+        finally:  # stopping finishes what is in flight and commits it
+            await bus.stop()
+        # the failed batch came again (so more deliveries than messages), and its messages were not skipped
+        assert failed and len(handled) > 20
+
+        # a new consumer of the group starts after the last committed offset: everything handled durably, nothing more
+        again: list[bytes] = []
+        second = make_bus_with_prefix(prefix)
+        second.subscribe(["contract.pipe"], "group-pipe", lambda messages: again.extend(m.value for m in messages))
+        await second.start()
+        try:
+            await second.publish("contract.pipe", "k", b"after")
+            await until(lambda: b"after" in again)
+        finally:
+            await second.stop()
+        assert again == [b"after"]
+
+    asyncio.run(scenario())
+
+
+def make_bus_with_prefix(prefix: str):
+    from libs.platform.bus.kafka import KafkaBus
+
+    return KafkaBus(require_env("CLOUDBILL_KAFKA_BOOTSTRAP"), client_id="contract-2", partitions=2, topic_prefix=prefix)
