@@ -270,7 +270,10 @@ class _Pipeline:
                 if generation == self._generation[tp]:
                     log.exception("handler failed on %s; retrying from offset %s", tp, first)
                     self._generation[tp] += 1  # later batches of tp in flight are not committed
-                    self._consumer.seek(tp, first)
+                    try:
+                        self._consumer.seek(tp, first)
+                    except IllegalStateError:  # no longer ours (rebalance): its new owner starts at the last commit
+                        log.warning("partition %s was reassigned while its batch failed; its new owner redoes it", tp)
                     await asyncio.sleep(self._backoff)
                     self._backoff = min(self._backoff * 2, 5.0)
                 continue
