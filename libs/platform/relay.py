@@ -26,13 +26,32 @@ class OutboxRelay(Worker):
         self._batch = batch
 
     def relay_once(self) -> int:
-        """One step in a worker thread: lock a batch, publish it through the event loop, mark it."""
+        """One step in a worker thread: lock a batch, publish it through the event loop, mark it.
+
+        On SQLite (the embedded platform: one process, one relay per service, steps never overlap) the rows are
+        read and marked in two short transactions with the publish between them, outside any transaction. The
+        in-process bus runs the consumers while it publishes, and they write to other services' databases whose
+        relays may in turn be publishing to this one: holding this database's write lock across the publish let
+        two relays wait on each other until SQLite's 30 s busy timeout. A crash between publish and mark
+        republishes, which inboxes absorb, as on PostgreSQL.
+        """
         assert self._loop is not None
+        if self._engine.dialect.name != "postgresql":
+            with self._engine.connect() as conn, conn.begin():
+                rows = fetch_unpublished(conn, self._outbox, self._batch)
+            if rows:
+                self._publish(rows)
+                with self._engine.connect() as conn, conn.begin():
+                    mark_published(conn, self._outbox, [r.seq for r in rows])
+            return len(rows)
         with self._engine.connect() as conn, conn.begin():
             rows = fetch_unpublished(conn, self._outbox, self._batch)
             if not rows:
                 return 0
-            items = [(r.topic, r.key, r.payload) for r in rows]
-            asyncio.run_coroutine_threadsafe(self._bus.publish_many(items), self._loop).result()
+            self._publish(rows)
             mark_published(conn, self._outbox, [r.seq for r in rows])
         return len(rows)
+
+    def _publish(self, rows) -> None:
+        items = [(r.topic, r.key, r.payload) for r in rows]
+        asyncio.run_coroutine_threadsafe(self._bus.publish_many(items), self._loop).result()
