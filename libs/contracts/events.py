@@ -19,20 +19,6 @@ class _Part(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-@register
-class UsageAccepted(Contract):
-    """A validated usage event, keyed by subscription on the usage topic."""
-
-    TYPE: str = "UsageAccepted.v1"
-    event_id: str
-    subscription_id: str
-    customer_id: str
-    metric_code: str
-    timestamp: datetime
-    properties: dict[str, Any]
-    payload_hash: str
-
-
 class UsageEventBody(_Part):
     """One event inside UsageAcceptedBatch.v1: the fields of a UsageAccepted.v1 body, no more, no fewer."""
 
@@ -43,6 +29,13 @@ class UsageEventBody(_Part):
     timestamp: datetime
     properties: dict[str, Any]
     payload_hash: str
+
+
+@register
+class UsageAccepted(Contract, UsageEventBody):
+    """A validated usage event, keyed by subscription on the usage topic (its fields are those of UsageEventBody)."""
+
+    TYPE: str = "UsageAccepted.v1"
 
 
 @register

@@ -1,6 +1,8 @@
 """Four services as separate processes over the real servers (deploy/local/stack.sh)."""
 
 import os
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,10 +20,12 @@ def require_servers() -> None:
         pytest.skip(f"missing {missing}: start the real servers with deploy/local/stack.sh up")
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+@contextmanager
+def started_cluster(log_dir: Path, edge_env: dict[str, str] | None = None):
+    """The four services started (the edge last, with `edge_env` added) and ready; stopped on leaving."""
     require_servers()
-    cl = cluster_env(tmp_path_factory.mktemp("cluster"))
+    cl = cluster_env(log_dir)
+    cl.services["interface_layer"].env.update(edge_env or {})
     try:
         for name in ("billing_factory", "invoice_factory", "payment_factory", "interface_layer"):
             cl.services[name].start()
@@ -30,6 +34,12 @@ def cluster(tmp_path_factory):
         yield cl
     finally:
         cl.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with started_cluster(tmp_path_factory.mktemp("cluster")) as cl:
+        yield cl
 
 
 @pytest.fixture(scope="module")

@@ -17,26 +17,16 @@ from sqlalchemy import create_engine, text
 
 from libs.contracts import encode_trusted
 from services.interface_layer.domain.usage import fingerprint
-from tests.e2e.conftest import require_servers
+from tests.e2e.conftest import started_cluster
 from tests.support.cycle import ok, wait_for
-from tests.support.processes import cluster_env
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    require_servers()
-    cl = cluster_env(tmp_path_factory.mktemp("cluster"))
-    cl.services["interface_layer"].env["CLOUDBILL_EDGE_USAGE_TARGET_CACHE_SECONDS"] = "3600"
-    try:
-        for svc in cl.services.values():
-            svc.start()
-        for svc in cl.services.values():
-            svc.wait_ready()
+    with started_cluster(tmp_path_factory.mktemp("cluster"), {"CLOUDBILL_EDGE_USAGE_TARGET_CACHE_SECONDS": "3600"}) as cl:
         yield cl
-    finally:
-        cl.stop()
 
 
 @pytest.fixture(scope="module")

@@ -84,17 +84,24 @@ def test_a_failing_handler_gets_the_message_again(kind):
     asyncio.run(scenario())
 
 
+def collecting():
+    """A handler that keeps (key, partition, value) of every message it gets, and the list it keeps them in."""
+    got: list[tuple[str | None, int, bytes]] = []
+    lock = threading.Lock()
+
+    def handle(messages):
+        with lock:
+            got.extend((m.key, m.partition, m.value) for m in messages)
+
+    return got, handle
+
+
 @pytest.mark.parametrize("kind", ["inprocess", "kafka"])
 def test_a_large_publish_many_lands_each_key_where_a_single_publish_does_in_order(kind):
     """publish_many appends big keyed lots to record batches itself; keys must keep their partition and order."""
     async def scenario():
         bus, _ = make_bus(kind)
-        got: list[tuple[str | None, int, bytes]] = []
-        lock = threading.Lock()
-
-        def handle(messages):
-            with lock:
-                got.extend((m.key, m.partition, m.value) for m in messages)
+        got, handle = collecting()
 
         bus.subscribe(["contract.many"], "group-m", handle)
         await bus.start()
@@ -121,12 +128,7 @@ def test_enqueue_on_the_partition_of_a_key_lands_beside_that_keys_messages_in_or
     """Batch messages of the usage topic are placed by `partition_of`: they must share partition and order with keyed ones."""
     async def scenario():
         bus, _ = make_bus(kind)
-        got: list[tuple[str | None, int, bytes]] = []
-        lock = threading.Lock()
-
-        def handle(messages):
-            with lock:
-                got.extend((m.key, m.partition, m.value) for m in messages)
+        got, handle = collecting()
 
         bus.subscribe(["contract.placed"], "group-p", handle)
         await bus.start()
