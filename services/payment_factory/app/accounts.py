@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, event, select
 
 from libs.money import Money
 from services.payment_factory.adapters.sql_ledger import SqlLedger
@@ -30,12 +31,53 @@ def customer_code(customer_id: str, purpose: AccountPurpose, currency: str) -> s
 def customer_account(books: SqlLedger, conn: Connection, tenant_id: str, customer_id: str, purpose: AccountPurpose,
                      currency: str) -> Account:
     """The customer's account for this purpose and currency, opened on first use (a wallet forbids overdraft)."""
-    spec = AccountSpec(customer_code(customer_id, purpose, currency), purpose, currency, "customer", customer_id)
-    return books.open_account(conn, tenant_id, spec)
+    return books.open_account(conn, tenant_id, _customer_spec(customer_id, purpose, currency))
 
 
 def platform_account(books: SqlLedger, conn: Connection, tenant_id: str, purpose: AccountPurpose, currency: str) -> Account:
-    return books.open_account(conn, tenant_id, AccountSpec(f"platform:{purpose.value}:{currency}", purpose, currency, "platform"))
+    return books.open_account(conn, tenant_id, _platform_spec(purpose, currency))
+
+
+def _customer_spec(customer_id: str, purpose: AccountPurpose, currency: str) -> AccountSpec:
+    return AccountSpec(customer_code(customer_id, purpose, currency), purpose, currency, "customer", customer_id)
+
+
+def platform_code(purpose: AccountPurpose, currency: str) -> str:
+    return f"platform:{purpose.value}:{currency}"
+
+
+def _platform_spec(purpose: AccountPurpose, currency: str) -> AccountSpec:
+    return AccountSpec(platform_code(purpose, currency), purpose, currency, "platform")
+
+
+# Account ids never change once committed, so hot paths remember them per ledger (one per service container).
+_REMEMBERED: WeakKeyDictionary[SqlLedger, dict[tuple[str, str], str]] = WeakKeyDictionary()
+
+
+def known_account_id(books: SqlLedger, tenant_id: str, code: str) -> str | None:
+    """The id of an account this process has seen committed, without a database round trip."""
+    return _REMEMBERED.get(books, {}).get((tenant_id, code))
+
+
+def remembered_account_id(books: SqlLedger, conn: Connection, tenant_id: str, spec: AccountSpec) -> str:
+    """The account's id, opened on first use; remembered once `conn`'s transaction has committed (never before:
+    a rolled-back opening must not leave an id behind that no transaction can see)."""
+    known = _REMEMBERED.setdefault(books, {})
+    found = known.get((tenant_id, spec.code))
+    if found is not None:
+        return found
+    account_id = books.open_account(conn, tenant_id, spec).id
+    event.listen(conn, "commit", lambda _: known.setdefault((tenant_id, spec.code), account_id), once=True)
+    return account_id
+
+
+def customer_account_id(books: SqlLedger, conn: Connection, tenant_id: str, customer_id: str, purpose: AccountPurpose,
+                        currency: str) -> str:
+    return remembered_account_id(books, conn, tenant_id, _customer_spec(customer_id, purpose, currency))
+
+
+def platform_account_id(books: SqlLedger, conn: Connection, tenant_id: str, purpose: AccountPurpose, currency: str) -> str:
+    return remembered_account_id(books, conn, tenant_id, _platform_spec(purpose, currency))
 
 
 def find_account_id(conn: Connection, tenant_id: str, code: str) -> str | None:

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, event, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from libs.contracts import topics
 from libs.contracts.events import UsageCharged, UsagePaid, WalletBalanceAlert
@@ -29,7 +28,7 @@ from libs.platform.inbox import first_delivery
 from libs.platform.outbox import write_outbox
 from services.payment_factory.adapters.sql_ledger import SqlLedger
 from services.payment_factory.adapters.tables import inbox, outbox, wallet_authorizations, wallet_settings
-from services.payment_factory.app.accounts import customer_account
+from services.payment_factory.app.accounts import customer_account_id
 from services.payment_factory.domain.ledger import Leg, TransferRequest
 from services.payment_factory.domain.ledger_accounts import AccountPurpose, NormalSide
 from services.payment_factory.domain.ledger_errors import IdempotencyConflict
@@ -39,20 +38,10 @@ class AuthorizationClosed(Exception):
     pass
 
 
-# account ids never change once committed; kept per ledger (one per service container)
-_OPENED: WeakKeyDictionary[SqlLedger, dict[tuple[str, str, str], tuple[str, str]]] = WeakKeyDictionary()
-
-
 def _accounts(books: SqlLedger, conn: Connection, tenant: str, customer_id: str, currency: str) -> tuple[str, str]:
-    """The wallet and receivable ids; looked up once per process, after the transaction that found them committed."""
-    opened = _OPENED.setdefault(books, {})
-    known = opened.get((tenant, customer_id, currency))
-    if known:
-        return known
-    wallet = customer_account(books, conn, tenant, customer_id, AccountPurpose.PREPAID_WALLET, currency).id
-    receivable = customer_account(books, conn, tenant, customer_id, AccountPurpose.CUSTOMER_RECEIVABLE, currency).id
-    event.listen(conn, "commit", lambda _: opened.setdefault((tenant, customer_id, currency), (wallet, receivable)), once=True)
-    return wallet, receivable
+    """The wallet and receivable ids (remembered by the process once a transaction that found them has committed)."""
+    return (customer_account_id(books, conn, tenant, customer_id, AccountPurpose.PREPAID_WALLET, currency),
+            customer_account_id(books, conn, tenant, customer_id, AccountPurpose.CUSTOMER_RECEIVABLE, currency))
 
 
 def _available(books: SqlLedger, conn: Connection, tenant: str, wallet: str) -> int:

@@ -7,14 +7,13 @@ a charge beyond the balance is refused with InsufficientFunds and writes nothing
 
 from __future__ import annotations
 
-from weakref import WeakKeyDictionary
-
 from sqlalchemy import Engine
 
 from libs.money import Money
 from services.payment_factory.adapters.group_commit import GroupCommitWriter
 from services.payment_factory.adapters.sql_ledger import SqlLedger
-from services.payment_factory.app.accounts import customer_account, platform_account
+from services.payment_factory.app.accounts import (customer_account, customer_account_id, customer_code, known_account_id,
+                                                   platform_account, platform_account_id, platform_code)
 from services.payment_factory.app.payments import source_purpose
 from services.payment_factory.domain.ledger import Leg, TransferRequest
 from services.payment_factory.domain.ledger_accounts import AccountPurpose, Balance
@@ -39,21 +38,15 @@ def top_up(engine: Engine, books: SqlLedger, tenant: str, key: str, customer_id:
         return _wallet_out(books, conn, tenant, wallet, trf.id, customer_id, amount.currency)
 
 
-_CHARGE_ACCOUNTS: WeakKeyDictionary[SqlLedger, dict[tuple[str, str, str], tuple[str, str]]] = WeakKeyDictionary()
-
-
 def _charge_accounts(engine: Engine, books: SqlLedger, tenant: str, customer_id: str, currency: str) -> tuple[str, str]:
-    """The wallet and revenue ids, opened in a committed transaction on first use, then remembered."""
-    known = _CHARGE_ACCOUNTS.setdefault(books, {})
-    ids = known.get((tenant, customer_id, currency))
-    if ids is None:
+    """The wallet and revenue ids: remembered ones without a round trip, else opened in a transaction committed here."""
+    wallet = known_account_id(books, tenant, customer_code(customer_id, AccountPurpose.PREPAID_WALLET, currency))
+    revenue = known_account_id(books, tenant, platform_code(AccountPurpose.REVENUE, currency))
+    if wallet is None or revenue is None:
         with engine.begin() as conn:
-            ids = (customer_account(books, conn, tenant, customer_id, AccountPurpose.PREPAID_WALLET, currency).id,
-                   platform_account(books, conn, tenant, AccountPurpose.REVENUE, currency).id)
-        if len(known) > 100_000:
-            known.clear()
-        known[(tenant, customer_id, currency)] = ids
-    return ids
+            wallet = customer_account_id(books, conn, tenant, customer_id, AccountPurpose.PREPAID_WALLET, currency)
+            revenue = platform_account_id(books, conn, tenant, AccountPurpose.REVENUE, currency)
+    return wallet, revenue
 
 
 def charge(engine: Engine, books: SqlLedger, writer: GroupCommitWriter, tenant: str, key: str, customer_id: str, amount: Money,
