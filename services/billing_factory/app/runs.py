@@ -12,6 +12,7 @@ same lines without storing anything.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -223,8 +224,20 @@ def run_billing(engine: Engine, tenant_id: str, as_of: datetime, now: datetime |
     while advance_run(engine, tenant_id, run["id"], chunk):
         chunks += 1
         if chunks_now is not None and chunks >= chunks_now:
-            break
-    return get_run(engine, tenant_id, run["id"])
+            return get_run(engine, tenant_id, run["id"])  # the rest is the run worker's
+    return _finished_by_others(engine, tenant_id, run["id"])
+
+
+def _finished_by_others(engine: Engine, tenant_id: str, run_id: str, wait_seconds: float = 10.0) -> dict[str, Any]:
+    """The run once no chunk is left to claim: a run worker may have claimed the last chunks while this caller billed
+    (or before it claimed any), so the run completes when that worker commits them; wait for it, briefly, so that a
+    run that fits in the synchronous budget answers as completed whoever billed its last chunk."""
+    deadline = time.monotonic() + wait_seconds
+    result = get_run(engine, tenant_id, run_id)
+    while result["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        result = get_run(engine, tenant_id, run_id)
+    return result
 
 
 def consume(conn, tenant_id: str, sub_id: str, run_id: str, extra: Extras, lines: list[DraftLine]) -> None:
