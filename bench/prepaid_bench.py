@@ -113,6 +113,8 @@ def main() -> None:
         tenant = httpx.post(f"{cluster.edge_url}/v1/tenants", json={"name": "Stadtwerke Bench"},
                             headers={"X-Cloudbill-Admin-Token": cluster.admin_token}, timeout=30).json()
         payment = f"http://127.0.0.1:{cluster.services['payment_factory'].port}"
+        internal = {"X-Cloudbill-Internal-Token": cluster.services["payment_factory"].env["CLOUDBILL_PAYMENT_INTERNAL_TOKEN"],
+                    "X-Cloudbill-Tenant": tenant["id"]}
         with httpx.Client(base_url=cluster.edge_url, headers={"Authorization": f"Bearer {tenant['api_key']}"}, timeout=60) as c, \
                 httpx.Client(base_url=payment, timeout=60) as direct:
             assert c.put("/v1/invoice-settings", json=SELLER).status_code == 200
@@ -133,6 +135,8 @@ def main() -> None:
                 c.get("/v1/tenants/me")
             floor_health = timed_calls(lambda i: direct.get("/health"), AUTHORIZATIONS)
             floor_edge = timed_calls(lambda i: c.get("/v1/tenants/me"), AUTHORIZATIONS)
+            direct_auth = timed_calls(lambda i: direct.post(f"/v1/wallets/{cid}/authorizations", json={"amount": "0.01", "currency": "EUR", "ttl_seconds": 60},
+                                                            headers={**internal, "Idempotency-Key": f"direct-{i}"}), AUTHORIZATIONS)
             auth = timed_calls(lambda i: c.post(f"/v1/wallets/{cid}/authorizations", json={"amount": "0.01", "currency": "EUR", "ttl_seconds": 60},
                                                 headers={"Idempotency-Key": f"auth-{i}"}), AUTHORIZATIONS)
 
@@ -165,14 +169,15 @@ def main() -> None:
             loaded, loaded_rate, background_rate = under_load(cluster.edge_url, tenant["api_key"], meters, suffix, lambda: probe(LOADED_BATCHES, "loaded"))
     finally:
         cluster.stop()
-    result = {"authorization": summary(auth), "floor_payment_health": summary(floor_health), "floor_edge_authenticated_get": summary(floor_edge),
+    result = {"authorization": summary(auth), "authorization_direct_to_payment_factory": summary(direct_auth), "floor_payment_health": summary(floor_health), "floor_edge_authenticated_get": summary(floor_edge),
               "event_to_balance": {**summary(latencies), "events_per_second_sent": rate, "events_per_batch": EVENTS_PER_BATCH},
               "event_to_balance_under_load": {**summary(loaded), "probe_events_per_second": loaded_rate,
                                               "background_events_per_second_accepted": background_rate,
                                               "background_clients": LOAD_CLIENTS, "background_batch": LOAD_BATCH, "background_meters": len(meters)},
               "targets": {"authorization_p99_ms": 10, "event_to_balance_p99_ms": 1000, "at_events_per_second": 10_000}}
     text = (f"prepaid: authorization through the edge p50 {result['authorization']['p50_ms']:.1f} ms, p99 {result['authorization']['p99_ms']:.1f} ms "
-            f"(target p99 < 10 ms); floors in the same run: payment /health p99 {result['floor_payment_health']['p99_ms']:.1f} ms, "
+            f"(target p99 < 10 ms); the same straight to the payment factory (no edge): p50 {result['authorization_direct_to_payment_factory']['p50_ms']:.1f} ms, "
+            f"p99 {result['authorization_direct_to_payment_factory']['p99_ms']:.1f} ms; floors in the same run: payment /health p99 {result['floor_payment_health']['p99_ms']:.1f} ms, "
             f"edge authenticated GET p99 {result['floor_edge_authenticated_get']['p99_ms']:.1f} ms. Event to balance visible: "
             f"p50 {result['event_to_balance']['p50_ms']:.0f} ms, p99 {result['event_to_balance']['p99_ms']:.0f} ms at {rate:,.0f} events/s "
             f"in batches of {EVENTS_PER_BATCH}; under load (REST batches of {LOAD_BATCH} for {len(meters)} postpaid meters from "

@@ -37,9 +37,13 @@ def health_router(checks: dict[str, Callable[[], None]]) -> APIRouter:
 
 
 def tenant_dependency(internal_token: str):
-    """Factories trust the edge: it authenticated the API key and names the tenant in a header."""
+    """Factories trust the edge: it authenticated the API key and names the tenant in a header.
 
-    def current_tenant(
+    An async dependency, because it only compares headers: FastAPI runs a plain `def` dependency in its thread pool,
+    which cost every factory request one more thread hop (about a millisecond on a busy two-core machine).
+    """
+
+    async def current_tenant(
         x_cloudbill_tenant: str | None = Header(default=None, include_in_schema=False),
         x_cloudbill_internal_token: str | None = Header(default=None, include_in_schema=False),
     ) -> str:

@@ -21,6 +21,7 @@ from libs.platform.docstore import DocumentStore
 from libs.platform.runtime import make_bus, make_docstore
 from libs.platform.worker import Worker
 from services.interface_layer.adapters.billing_targets import HttpUsageTargets
+from services.interface_layer.adapters.factory_clients import factory_client
 from services.interface_layer.adapters import tables  # noqa: F401  (registers the tables)
 from services.interface_layer.adapters.metadata import metadata
 from services.interface_layer.app.ingest_usage import IngestUsage
@@ -50,7 +51,7 @@ class EdgeContainer:
         urls = {"billing": settings.billing_url, "invoice": settings.invoice_url, "payment": settings.payment_url}
         transports = transports or {}
         self.clients = {
-            name: httpx.AsyncClient(base_url=url if name not in transports else "http://" + name, transport=transports.get(name), timeout=30.0)
+            name: factory_client(url if name not in transports else "http://" + name, transports.get(name))
             for name, url in urls.items()
         }
         self.ingest = IngestUsage(self.bus, HttpUsageTargets(self.clients["billing"], settings.internal_token), self.clock,

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, select, update
 from libs.clock import Clock, SystemClock
 from libs.ids import new_id
 from libs.platform.inbox import insert_ignoring_duplicates
-from services.payment_factory.adapters import ledger_invariants, ledger_reads
+from services.payment_factory.adapters import ledger_invariants, ledger_one_trip, ledger_reads
 from services.payment_factory.adapters.ledger_rows import account_of, balance_of, find_by_key, load_account_row, load_transfer, utc
 from services.payment_factory.adapters.ledger_tables import PENDING, LedgerTables
 from services.payment_factory.adapters.ledger_writes import (apply_deltas, check_currencies, check_funds, insert_entries,
@@ -38,6 +38,8 @@ from services.payment_factory.domain.ledger_statements import Statement
 
 
 class SqlLedger:
+    one_trip_holds = True  # hold_unless_recorded through the PostgreSQL function where it exists (adapters.ledger_one_trip)
+
     def __init__(self, tables: LedgerTables, clock: Clock | None = None):
         self.t = tables
         self.clock = clock or SystemClock()
@@ -97,7 +99,16 @@ class SqlLedger:
         """
         if not request.pending or request.reverses:
             raise InvalidTransfer("hold_unless_recorded places plain holds (pending=True, no reversal)")
-        deltas = account_deltas(request.legs, True)
+        deltas, digest = account_deltas(request.legs, True), request.body_hash()
+        if self.one_trip_holds and ledger_one_trip.available(conn):
+            transfer, row = self._new_transfer(tenant_id, request.idempotency_key, digest, request.legs, request.metadata, True,
+                                               request.expires_at)
+            outcome, after = ledger_one_trip.hold(conn, tenant_id, row, transfer.legs, deltas)
+            if outcome == "held":
+                return transfer, after
+            if outcome == "recorded":
+                return None
+            # 'refer': nothing written; the Python path below raises the precise refusal (or finds the key recorded)
         rows = lock_accounts(conn, self.t, tenant_id, deltas)
         check_currencies(rows, request.legs)
         try:
@@ -106,7 +117,7 @@ class SqlLedger:
             if find_by_key(conn, self.t, tenant_id, request.idempotency_key) is not None:
                 return None
             raise
-        held = self._insert(conn, tenant_id, request.idempotency_key, request.body_hash(), request.legs, deltas, request.metadata,
+        held = self._insert(conn, tenant_id, request.idempotency_key, digest, request.legs, deltas, request.metadata,
                             pending=True, expires_at=request.expires_at)
         if held is None:
             return None
@@ -211,6 +222,16 @@ class SqlLedger:
                 metadata: Mapping[str, Any], pending: bool = False, expires_at: datetime | None = None,
                 reverses: str | None = None, pending_id: str | None = None) -> Transfer | None:
         """Record the transfer, its entries and the balance deltas; None (and nothing written) when the key is taken."""
+        transfer, row = self._new_transfer(tenant_id, key, digest, legs, metadata, pending, expires_at, reverses, pending_id)
+        if not insert_transfer(conn, self.t, row):
+            return None
+        insert_entries(conn, self.t, tenant_id, transfer.id, legs, pending, transfer.created_at)
+        apply_deltas(conn, self.t, deltas)
+        return transfer
+
+    def _new_transfer(self, tenant_id: str, key: str, digest: str, legs: Sequence[Leg], metadata: Mapping[str, Any], pending: bool,
+                      expires_at: datetime | None, reverses: str | None = None, pending_id: str | None = None) -> tuple[Transfer, dict]:
+        """A new transfer (now, a fresh id) and its row."""
         now = self.clock.now()
         transfer = Transfer(id=new_id("trf"), tenant_id=tenant_id, idempotency_key=key,
                             status=TransferStatus.PENDING if pending else TransferStatus.POSTED, is_hold=pending, legs=tuple(legs),
@@ -218,11 +239,7 @@ class SqlLedger:
         row = {"id": transfer.id, "tenant_id": tenant_id, "idempotency_key": key, "body_hash": digest, "status": transfer.status.value,
                "is_hold": pending, "pending_id": pending_id, "reverses": reverses, "expires_at": utc(expires_at), "resolved_at": None,
                "created_at": now, "metadata": transfer.metadata}
-        if not insert_transfer(conn, self.t, row):
-            return None
-        insert_entries(conn, self.t, tenant_id, transfer.id, legs, pending, now)
-        apply_deltas(conn, self.t, deltas)
-        return transfer
+        return transfer, row
 
     def _resolve(self, conn: Connection, tenant_id: str, hold_id: str, status: TransferStatus, now: datetime) -> None:
         """Move a hold off pending, guarded so of two racing resolutions exactly one wins."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from libs.contracts import topics
 from libs.contracts.events import UsageCharged, UsagePaid, WalletBalanceAlert
@@ -117,11 +117,17 @@ def authorize(engine: Engine, books: SqlLedger, tenant: str, key: str, customer_
         hold, balances = held
         row = {"id": hold.id, "tenant_id": tenant, "customer_id": customer_id, "currency": amount.currency, "amount_minor": amount.minor,
                "captured_minor": 0, "status": "open", "reference": reference, "expires_at": now + ttl, "created_at": now}
-        threshold = conn.execute(wallet_authorizations.insert().values(**row).returning(
-            _threshold_query(tenant, customer_id, amount.currency).scalar_subquery())).scalar()
+        threshold = conn.execute(_INSERT_AUTHORIZATION, {**row, "s_tenant": tenant, "s_customer": customer_id, "s_currency": amount.currency}).scalar()
         after = balances[wallet].available(NormalSide.CREDIT)
         _alert(conn, tenant, customer_id, amount.currency, after + amount.minor, after, threshold=int(threshold or 0))  # the hold took `amount`
         return row
+
+
+# Built once: SQLAlchemy then reuses its cache key and compiled form on every authorization (the hot path)
+_INSERT_AUTHORIZATION = wallet_authorizations.insert().returning(
+    select(wallet_settings.c.low_balance_minor).where(
+        wallet_settings.c.tenant_id == bindparam("s_tenant"), wallet_settings.c.customer_id == bindparam("s_customer"),
+        wallet_settings.c.currency == bindparam("s_currency")).scalar_subquery())
 
 
 def _authorization(conn: Connection, hold_id: str) -> dict[str, Any]:
