@@ -54,5 +54,5 @@ def configure_logging(level: str = "INFO") -> None:
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
     )
-    for noisy in ("aiokafka", "kafka", "botocore", "urllib3", "pymongo"):
+    for noisy in ("aiokafka", "kafka", "botocore", "urllib3", "pymongo", "httpx", "httpcore"):  # httpx: a line per forwarded call
         logging.getLogger(noisy).setLevel(logging.WARNING)
