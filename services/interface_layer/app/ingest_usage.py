@@ -156,12 +156,12 @@ class IngestUsage:
             for key, target in zip(missing, await self._targets.resolve_items(tenant_id, missing)):
                 known[key] = target
                 if target.error is None:
-                    self._cache.put(tenant_id, key, target, target.valid_until, generation)
+                    self._cache.put(tenant_id, key, target, generation, valid_until=target.valid_until)
         return [known[(e.customer, e.metric, e.subscription)] for e in events]
 
     def forget_targets(self, tenant_id: str) -> None:
         """The tenant's billing data changed through this edge: resolve its usage afresh (see `target_cache.py`)."""
-        self._cache.forget(tenant_id)
+        self._cache.invalidate(tenant_id)
 
     async def dead_letters(self, letters: list[tuple[str, bytes, str, list[dict]]]) -> Awaitable[None]:
         """Hand (tenant, original, reason, detail) dead letters on; the awaitable completes once they are durable."""

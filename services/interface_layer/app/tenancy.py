@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -12,6 +11,7 @@ from sqlalchemy import Engine, select, update
 
 from libs.ids import new_id
 from services.interface_layer.adapters.tables import api_keys, tenants
+from services.interface_layer.app.ttl_cache import TtlCache
 from services.interface_layer.domain.api_keys import issue_key, parse_token, secret_matches
 
 
@@ -42,7 +42,9 @@ class _Verified:
     key_id: str
     key_hash: str
     tenant: Tenant
-    until: float  # on the cache's clock (monotonic seconds)
+
+
+_EVERY_KEY = "every key"  # the one scope: a lookup reads the generation before it knows the key's tenant or id
 
 
 class KeyCache:
@@ -53,44 +55,24 @@ class KeyCache:
     drops it at once; another process (another edge replica) keeps accepting it until its entry expires, at most `ttl`
     seconds after the revocation committed. A lookup that read the database before a revocation in this process can
     never store its (stale) answer afterwards: each revocation bumps a generation, and answers read under an older
-    generation are not stored. `ttl` 0 turns the cache off.
+    generation are not stored. `ttl` 0 turns the cache off. The mechanism is `ttl_cache.TtlCache`, with one scope.
     """
 
     def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 10_000):
-        self.ttl = ttl
-        self._clock = clock
-        self._max = max_entries
-        self._entries: dict[str, _Verified] = {}  # by public prefix
-        self._generation = 0
-        self._lock = threading.Lock()
+        self._cache: TtlCache[_Verified] = TtlCache(ttl, max_entries, clock)  # by public prefix
 
     def get(self, prefix: str) -> _Verified | None:
-        entry = self._entries.get(prefix)
-        if entry is None:
-            return None
-        if entry.until <= self._clock():
-            self._entries.pop(prefix, None)
-            return None
-        return entry
+        return self._cache.get(_EVERY_KEY, prefix)
 
     def generation(self) -> int:
-        return self._generation
+        return self._cache.generation(_EVERY_KEY)
 
     def put(self, prefix: str, key_id: str, key_hash: str, tenant: Tenant, generation: int) -> None:
-        if self.ttl <= 0:
-            return
-        with self._lock:
-            if generation != self._generation:
-                return  # a key was revoked while this answer was read: it may be that key
-            if len(self._entries) >= self._max:
-                self._entries.pop(next(iter(self._entries)))  # the oldest insertion
-            self._entries[prefix] = _Verified(key_id, key_hash, tenant, self._clock() + self.ttl)
+        # not kept when a key was revoked while this answer was read: it may be that key
+        self._cache.put(_EVERY_KEY, prefix, _Verified(key_id, key_hash, tenant), generation)
 
     def drop_key(self, key_id: str) -> None:
-        with self._lock:
-            self._generation += 1
-            for prefix in [p for p, e in self._entries.items() if e.key_id == key_id]:
-                self._entries.pop(prefix, None)
+        self._cache.invalidate(_EVERY_KEY, where=lambda verified: verified.key_id == key_id)
 
 
 class Tenancy:
