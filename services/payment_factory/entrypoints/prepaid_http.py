@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import orjson
 from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs.platform.problems import Problem, not_found
@@ -55,6 +57,17 @@ class AuthorizationOut(BaseModel):
     expires_at: object
 
 
+_OUT_FIELDS = tuple(AuthorizationOut.model_fields)
+
+
+def authorization_response(row: dict) -> Response:
+    """AuthorizationOut as JSON, written directly: a device's hot path, where validating our own answer through the
+    response model cost a tenth of the request's CPU. The bytes are the model's (orjson writes UTC as Z, as pydantic
+    does); a unit test compares them."""
+    return Response(orjson.dumps({name: row[name] for name in _OUT_FIELDS}, option=orjson.OPT_UTC_Z), status_code=201,
+                    media_type="application/json")
+
+
 def build_prepaid_router(c, money) -> APIRouter:
     router = APIRouter(tags=["prepaid wallets"])  # included under the payment router's /v1
     tenant = tenant_dependency(c.settings.internal_token)
@@ -71,8 +84,9 @@ def build_prepaid_router(c, money) -> APIRouter:
                  summary="May this device consume this much? Reserves it on the wallet, or answers 409 insufficient-funds")
     def authorize(customer_id: str, body: AuthorizationIn, tenant_id: str = tenant,
                   idempotency_key: str = Header(min_length=1, max_length=200)):
-        return prepaid.authorize(c.engine, c.ledger, tenant_id, idempotency_key, customer_id, money(body.amount, body.currency),
+        made = prepaid.authorize(c.engine, c.ledger, tenant_id, idempotency_key, customer_id, money(body.amount, body.currency),
                                  timedelta(seconds=body.ttl_seconds), body.reference, c.clock.now())
+        return authorization_response(made)
 
     def _closing(action, authorization_id: str, *args):
         try:
