@@ -12,9 +12,9 @@ subscription would choose (`libs/contracts/usage_batch.py`), built from checked 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Protocol
+from typing import Any, Awaitable, NamedTuple, Protocol
 
 from libs.clock import Clock
 from libs.contracts import encode, topics
@@ -25,13 +25,12 @@ from services.interface_layer.app.target_cache import TargetCache
 from services.interface_layer.domain.usage import UsageProblem, check_event, fingerprint
 
 
-@dataclass(frozen=True)
-class UsageIn:
+class UsageIn(NamedTuple):  # a tuple: built at C speed, a thousand per REST batch
     event_id: str
     customer: str
     metric: str
     timestamp: Any
-    properties: dict[str, Any] = field(default_factory=dict)
+    properties: dict[str, Any]
     subscription: str | None = None
 
 
