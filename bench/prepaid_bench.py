@@ -35,8 +35,10 @@ from tests.support.cycle import SELLER
 from tests.support.processes import cluster_env
 
 AUTHORIZATIONS, BATCHES, EVENTS_PER_BATCH, BATCH_INTERVAL = 500, 60, 100, 0.25
+USAGE_LOG_WORKER = os.environ.get("BENCH_USAGE_LOG_WORKER", "1") == "1"  # 0: the billing factory writes the log itself
 LOADED_BATCHES = int(os.environ.get("PREPAID_BENCH_LOADED_BATCHES", "60"))
 LOAD_CLIENTS, LOAD_BATCH, LOAD_METERS = 4, 1000, 100
+LOAD_RATE = int(os.environ.get("PREPAID_BENCH_LOAD_RATE", "10000"))  # background events/s the clients aim at; 0: as fast as accepted
 
 
 def background_meters(c: httpx.Client, suffix: str) -> list[str]:
@@ -53,15 +55,17 @@ def background_meters(c: httpx.Client, suffix: str) -> list[str]:
 
 
 def under_load(edge_url: str, api_key: str, meters: list[str], suffix: str, probe) -> tuple[list[float], float, float]:
-    """`probe()` while LOAD_CLIENTS clients send usage batches for the background meters back to back.
+    """`probe()` while LOAD_CLIENTS clients send usage batches for the background meters, together at LOAD_RATE events/s
+    (the target's rate; a client that falls behind sends back to back), or back to back when LOAD_RATE is 0.
 
     Returns the probe's latencies and rate, and the background events per second the edge accepted meanwhile."""
     stop, sent = threading.Event(), [0] * LOAD_CLIENTS
 
     def load(worker: int) -> None:
         with httpx.Client(base_url=edge_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=120) as lc:
-            b = 0
+            b, interval, next_at = 0, (LOAD_CLIENTS * LOAD_BATCH / LOAD_RATE if LOAD_RATE else 0.0), time.perf_counter()
             while not stop.is_set():
+                next_at += interval
                 now = datetime.now(timezone.utc).isoformat()
                 events = [{"event_id": f"bg-{suffix}-{worker}-{b}-{i}", "customer": meters[(b * LOAD_BATCH + i) % len(meters)],
                            "metric": "kwh", "timestamp": now} for i in range(LOAD_BATCH)]
@@ -69,6 +73,7 @@ def under_load(edge_url: str, api_key: str, meters: list[str], suffix: str, prob
                 assert response.status_code == 202, response.text
                 sent[worker] += LOAD_BATCH
                 b += 1
+                time.sleep(max(0.0, next_at - time.perf_counter()))
 
     threads = [threading.Thread(target=load, args=(w,), daemon=True) for w in range(LOAD_CLIENTS)]
     t0 = time.perf_counter()
@@ -104,7 +109,7 @@ def summary(samples: list[float]) -> dict:
 
 
 def main() -> None:
-    cluster = cluster_env(Path(tempfile.mkdtemp(prefix="prepaid-bench-")))
+    cluster = cluster_env(Path(tempfile.mkdtemp(prefix="prepaid-bench-")), usage_log_worker=USAGE_LOG_WORKER)
     try:
         for svc in cluster.services.values():
             svc.start()
@@ -173,7 +178,9 @@ def main() -> None:
               "event_to_balance": {**summary(latencies), "events_per_second_sent": rate, "events_per_batch": EVENTS_PER_BATCH},
               "event_to_balance_under_load": {**summary(loaded), "probe_events_per_second": loaded_rate,
                                               "background_events_per_second_accepted": background_rate,
-                                              "background_clients": LOAD_CLIENTS, "background_batch": LOAD_BATCH, "background_meters": len(meters)},
+                                              "background_clients": LOAD_CLIENTS, "background_batch": LOAD_BATCH, "background_meters": len(meters),
+                                              "background_target_events_per_second": LOAD_RATE},
+              "usage_log_in_own_process": USAGE_LOG_WORKER,
               "targets": {"authorization_p99_ms": 10, "event_to_balance_p99_ms": 1000, "at_events_per_second": 10_000}}
     text = (f"prepaid: authorization through the edge p50 {result['authorization']['p50_ms']:.1f} ms, p99 {result['authorization']['p99_ms']:.1f} ms "
             f"(target p99 < 10 ms); the same straight to the payment factory (no edge): p50 {result['authorization_direct_to_payment_factory']['p50_ms']:.1f} ms, "
@@ -181,9 +188,10 @@ def main() -> None:
             f"edge authenticated GET p99 {result['floor_edge_authenticated_get']['p99_ms']:.1f} ms. Event to balance visible: "
             f"p50 {result['event_to_balance']['p50_ms']:.0f} ms, p99 {result['event_to_balance']['p99_ms']:.0f} ms at {rate:,.0f} events/s "
             f"in batches of {EVENTS_PER_BATCH}; under load (REST batches of {LOAD_BATCH} for {len(meters)} postpaid meters from "
-            f"{LOAD_CLIENTS} clients at {background_rate:,.0f} events/s accepted, as fast as the edge takes them): "
+            f"{LOAD_CLIENTS} clients at {background_rate:,.0f} events/s accepted, "
+            f"{f'paced at {LOAD_RATE:,}/s' if LOAD_RATE else 'as fast as the edge takes them'}): "
             f"p50 {result['event_to_balance_under_load']['p50_ms']:.0f} ms, p99 {result['event_to_balance_under_load']['p99_ms']:.0f} ms "
-            f"(target p99 < 1 s at 10,000 events/s)")
+            f"(target p99 < 1 s at 10,000 events/s); usage log {'in its own process' if USAGE_LOG_WORKER else 'in the billing factory'}")
     save("prepaid", result, text)
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, text
 from bench.common import save
 from tests.support.processes import cluster_env
 
+USAGE_LOG_WORKER = os.environ.get("BENCH_USAGE_LOG_WORKER", "1") == "1"  # 0: the billing factory writes the log itself
 METERS = 100
 REST_EVENTS = int(os.environ.get("USAGE_BENCH_REST_EVENTS", "100000"))
 KAFKA_EVENTS = int(os.environ.get("USAGE_BENCH_KAFKA_EVENTS", "200000"))
@@ -97,7 +98,7 @@ def wait_recorded(engine, schema: str, tenant_id: str, expected: int, t0: float,
 
 
 def main() -> None:
-    cluster = cluster_env(Path(tempfile.mkdtemp(prefix="usage-bench-")))
+    cluster = cluster_env(Path(tempfile.mkdtemp(prefix="usage-bench-")), usage_log_worker=USAGE_LOG_WORKER)
     for svc in cluster.services.values():
         svc.start()
     engine = create_engine(os.environ["CLOUDBILL_PG_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
@@ -152,7 +153,7 @@ def main() -> None:
         cluster.stop()
         engine.dispose()
     result = {
-        "meters": METERS, "batch": BATCH, "clients": CLIENTS,
+        "meters": METERS, "batch": BATCH, "clients": CLIENTS, "usage_log_in_own_process": USAGE_LOG_WORKER,
         "rest": {"events": REST_EVENTS, "accepted_per_second": REST_EVENTS / rest_s, "recorded_per_second": REST_EVENTS / rest_recorded_s,
                  "cpu_seconds_per_1000_events": rest_cpu, "timeline": rest_timeline},
         "kafka": {"events": KAFKA_EVENTS, "backlog_produced_per_second": produce_rate, "recorded_per_second": KAFKA_EVENTS / kafka_s,
@@ -166,7 +167,8 @@ def main() -> None:
                f"{METERS} meters), recorded deduplicated in PostgreSQL at {result['rest']['recorded_per_second']:,.0f}/s end to end; "
                f"Kafka path: {KAFKA_EVENTS:,} raw events drained to PostgreSQL at {result['kafka']['recorded_per_second']:,.0f}/s over "
                f"{kafka_s:.0f} s; service CPU per 1,000 events: REST {cpu_r:.2f} s, Kafka {cpu_k:.2f} s; baseline raw aiokafka on the "
-               f"same broker: produce {base_produce:,.0f}/s, consume {base_consume:,.0f}/s; targets: REST >= 20,000/s, Kafka >= 50,000/s")
+               f"same broker: produce {base_produce:,.0f}/s, consume {base_consume:,.0f}/s; targets: REST >= 20,000/s, Kafka >= 50,000/s; "
+               f"usage log {'in its own process' if USAGE_LOG_WORKER else 'in the billing factory'}")
     save("usage", result, summary)
     chart(result)
 

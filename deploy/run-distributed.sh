@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the four services as separate processes against the local servers from deploy/local/stack.sh.
-# Ports 8000 (edge) to 8003; stop with Ctrl-C (each service is stopped by its PID).
+# Ports 8000 (edge) to 8003, 8004 the usage log writer; stop with Ctrl-C (each service is stopped by its PID).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${CLOUDBILL_STATE_DIR:-$REPO/.state/infra}"
@@ -20,12 +20,13 @@ start() {  # module, env prefix, port, extra env...
   pids+=($!)
 }
 trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
-start billing_factory CLOUDBILL_BILLING_ 8001
+start billing_factory CLOUDBILL_BILLING_ 8001 CLOUDBILL_BILLING_USAGE_LOG_CONSUMER=false
+start billing_factory.usage_log CLOUDBILL_BILLING_ 8004  # the raw usage log in its own process
 start invoice_factory CLOUDBILL_INVOICE_ 8002 CLOUDBILL_INVOICE_PUBLIC_BASE_URL=http://127.0.0.1:8000 CLOUDBILL_INVOICE_RENDER_WORKERS="$(nproc)"
 start payment_factory CLOUDBILL_PAYMENT_ 8003
 start interface_layer CLOUDBILL_EDGE_ 8000 CLOUDBILL_EDGE_ADMIN_TOKEN="$ADMIN" CLOUDBILL_EDGE_BILLING_URL=http://127.0.0.1:8001 \
       CLOUDBILL_EDGE_INVOICE_URL=http://127.0.0.1:8002 CLOUDBILL_EDGE_PAYMENT_URL=http://127.0.0.1:8003
-for port in 8001 8002 8003 8000; do
+for port in 8001 8004 8002 8003 8000; do
   for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.2; done
 done
 echo "cloudbill (distributed) on http://127.0.0.1:8000, logs in $LOGS"

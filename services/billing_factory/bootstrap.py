@@ -11,8 +11,9 @@ from libs.platform.service import ServiceContainer
 from services.billing_factory.adapters.metadata import metadata
 from services.billing_factory.adapters.tables import outbox
 from services.billing_factory.app.runs import advance_run, next_running
-from services.billing_factory.entrypoints.consumers import make_usage_handler, make_usage_log_handler, make_wallet_handler
+from services.billing_factory.entrypoints.consumers import make_usage_handler, make_wallet_handler
 from services.billing_factory.settings import BillingSettings
+from services.billing_factory.usage_log import subscribe_usage_log
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -21,7 +22,8 @@ class BillingContainer(ServiceContainer):
     def __init__(self, settings: BillingSettings, bus: Bus | None = None, docstore: DocumentStore | None = None, clock=None):
         super().__init__(settings, metadata, outbox, "cloudbill-billing", MIGRATIONS, bus, docstore, clock)
         self.bus.subscribe([topics.USAGE], settings.kafka_group, make_usage_handler(self), settings.usage_batch_size)
-        self.bus.subscribe([topics.USAGE], settings.usage_log_group, make_usage_log_handler(self.docstore), settings.usage_batch_size)
+        if settings.usage_log_consumer:
+            subscribe_usage_log(self.bus, self.docstore, settings)
         self.bus.subscribe([topics.PAYMENTS], f"{settings.kafka_group}-wallet", make_wallet_handler(self))
         self.run_worker = self.add_worker("billing-runs", self._advance_runs, settings.billing_run_poll_seconds)
 

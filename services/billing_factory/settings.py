@@ -11,6 +11,7 @@ class BillingSettings(ServiceSettings):
     database_schema: str = "billing"
     kafka_group: str = "cloudbill-billing"
     usage_log_group: str = "cloudbill-usage-log"
+    usage_log_consumer: bool = True  # false where `python -m services.billing_factory.usage_log` writes the log (usage_log.py)
     port: int = 8001
     usage_batch_size: int = 2000
     billing_run_chunk: int = 200  # subscriptions per transaction of a billing run

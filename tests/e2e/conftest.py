@@ -1,4 +1,4 @@
-"""Four services as separate processes over the real servers (deploy/local/stack.sh)."""
+"""Four services (and the usage log writer) as separate processes over the real servers (deploy/local/stack.sh)."""
 
 import os
 from contextlib import contextmanager
@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import cluster_env
+from tests.support.processes import USAGE_LOG_WORKER, cluster_env
 
 SERVERS = ("CLOUDBILL_PG_URL", "CLOUDBILL_KAFKA_BOOTSTRAP", "CLOUDBILL_MONGO_URL", "CLOUDBILL_S3_ENDPOINT")
 
@@ -22,12 +22,12 @@ def require_servers() -> None:
 
 @contextmanager
 def started_cluster(log_dir: Path, edge_env: dict[str, str] | None = None):
-    """The four services started (the edge last, with `edge_env` added) and ready; stopped on leaving."""
+    """The four services and the usage log writer started (the edge last, with `edge_env` added) and ready; stopped on leaving."""
     require_servers()
     cl = cluster_env(log_dir)
     cl.services["interface_layer"].env.update(edge_env or {})
     try:
-        for name in ("billing_factory", "invoice_factory", "payment_factory", "interface_layer"):
+        for name in ("billing_factory", "invoice_factory", "payment_factory", USAGE_LOG_WORKER, "interface_layer"):
             cl.services[name].start()
         for svc in cl.services.values():
             svc.wait_ready()

@@ -79,8 +79,14 @@ SEPA_CREDITOR = {"CLOUDBILL_PAYMENT_SEPA_CREDITOR_NAME": "Cycle Cloud GmbH", "CL
                  "CLOUDBILL_PAYMENT_SEPA_CREDITOR_ID": "DE98ZZZ09999999999"}
 
 
-def cluster_env(log_dir: Path, isolation: str | None = None) -> Cluster:
-    """Environment for each service: own Postgres schema and consumer group; shared Kafka, FerretDB, SeaweedFS."""
+USAGE_LOG_WORKER = "billing_factory.usage_log"
+
+
+def cluster_env(log_dir: Path, isolation: str | None = None, usage_log_worker: bool = True) -> Cluster:
+    """Environment for each service: own Postgres schema and consumer group; shared Kafka, FerretDB, SeaweedFS.
+
+    As deployed (deploy/run-distributed.sh, docker-compose.yml), the raw usage log is written by its own process
+    (`services.billing_factory.usage_log`) unless `usage_log_worker` is off; then the billing factory writes it."""
     run = isolation or uuid.uuid4().hex[:8]
     internal, admin = f"internal-{run}", f"admin-{run}"
     ports = {name: free_port() for name in SERVICES}
@@ -109,4 +115,11 @@ def cluster_env(log_dir: Path, isolation: str | None = None) -> Cluster:
                         p + "PAYMENT_URL": f"http://127.0.0.1:{ports['payment_factory']}"})
         log_dir.mkdir(parents=True, exist_ok=True)
         cluster.services[name] = ServiceProcess(name, ports[name], env, log_dir / f"{name}.log")
+    if usage_log_worker:
+        billing = cluster.services["billing_factory"].env
+        billing["CLOUDBILL_BILLING_USAGE_LOG_CONSUMER"] = "false"
+        port = free_port()
+        env = {**billing, "CLOUDBILL_BILLING_PORT": str(port), "CLOUDBILL_BILLING_DATA_DIR": str(log_dir / "usage_log")}
+        env.pop("CLOUDBILL_BILLING_USAGE_LOG_CONSUMER")
+        cluster.services[USAGE_LOG_WORKER] = ServiceProcess(USAGE_LOG_WORKER, port, env, log_dir / "usage_log.log")
     return cluster

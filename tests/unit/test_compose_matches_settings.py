@@ -10,7 +10,8 @@ from services.invoice_factory.settings import InvoiceSettings
 from services.payment_factory.settings import PaymentSettings
 
 COMPOSE = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())
-SERVICES = {"interface-layer": EdgeSettings, "billing-factory": BillingSettings, "invoice-factory": InvoiceSettings, "payment-factory": PaymentSettings}
+SERVICES = {"interface-layer": EdgeSettings, "billing-factory": BillingSettings, "billing-usage-log": BillingSettings,
+            "invoice-factory": InvoiceSettings, "payment-factory": PaymentSettings}
 
 
 def test_servers_use_official_images():
