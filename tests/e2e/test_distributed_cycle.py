@@ -9,6 +9,7 @@ import pymongo
 from aiokafka import AIOKafkaProducer
 from botocore.config import Config
 
+from services.billing_factory.app.rerating import bucket_events
 from tests.support.cycle import pdf_text, run_cycle, wait_for
 
 pytestmark = [__import__("pytest").mark.e2e]
@@ -57,7 +58,7 @@ def test_cycle_over_four_processes_with_kafka_usage_s3_archive_and_mongo_index(c
 
     mongo = pymongo.MongoClient(os.environ["CLOUDBILL_MONGO_URL"])[cluster.services["billing_factory"].env["CLOUDBILL_BILLING_MONGO_DATABASE"]]
     def logged() -> set[str]:
-        return {e["event_id"] for b in mongo.usage_log_buckets.find({"tenant_id": tenant_client.tenant_id}) for e in b["events"]}
+        return {e["event_id"] for b in mongo.usage_log_buckets.find({"tenant_id": tenant_client.tenant_id}) for e in bucket_events(b)}
 
     wait_for(lambda: len(logged()) == 30, "the raw usage log in the document store")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, select
 
 from libs.platform.docstore import DocumentStore
@@ -25,7 +26,12 @@ from services.billing_factory.app.rating import PlanCache, extras, load, rate_su
 from services.billing_factory.domain import Period
 
 USAGE_LOG = "usage_log"  # one document per event: what releases before the buckets wrote; still read
-USAGE_LOG_BUCKETS = "usage_log_buckets"  # one document per subscription and delivered batch, events inside
+USAGE_LOG_BUCKETS = "usage_log_buckets"  # one document per subscription and delivered batch, its events as one JSON text
+
+
+def bucket_events(bucket: dict[str, Any]) -> list[dict[str, Any]]:
+    """A log bucket's events: one JSON text, or nested documents in buckets of earlier releases."""
+    return orjson.loads(bucket["events_json"]) if "events_json" in bucket else bucket["events"]
 
 
 def logged_events(docstore: DocumentStore, tenant_id: str, sub_id: str, period: Period) -> list[dict[str, Any]]:
@@ -33,7 +39,7 @@ def logged_events(docstore: DocumentStore, tenant_id: str, sub_id: str, period: 
     where = {"tenant_id": tenant_id, "subscription_id": sub_id}
     logged = list(docstore.find(USAGE_LOG, where))
     for bucket in docstore.find(USAGE_LOG_BUCKETS, where):
-        logged.extend(bucket["events"])
+        logged.extend(bucket_events(bucket))
     events: dict[str, dict[str, Any]] = {}
     for doc in logged:
         ts = utc(datetime.fromisoformat(doc["timestamp"]))

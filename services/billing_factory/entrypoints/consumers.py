@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
+import orjson
+
 from libs.contracts import decode_batch
 from libs.contracts.events import UsagePaid
 from libs.platform.bus.port import Message
@@ -39,10 +41,13 @@ def make_usage_log_handler(docstore: DocumentStore):
 
     One document per subscription and delivered batch holds that subscription's events in offset order (the
     bucket pattern for time series): a document per event cost the document store more than everything else
-    the billing factory does per event. A bucket is keyed by its first and last event id, so a redelivered
-    batch writes nothing new, while a redelivery cut at other boundaries (say with more events after a crash
-    before the offset commit) writes a new bucket: an event may then be logged twice, never lost, and
-    readers take each event id once (`rerating.logged_events`).
+    the billing factory does per event. The events are one JSON text (`events_json`, an array of the fields
+    earlier buckets kept as nested documents in `events`): the document store's CPU grew with every nested value
+    (about 40 microseconds an event in FerretDB and PostgreSQL, a third of a core at 10,000 events/s) and with
+    one text it is about 7; the text is also exactly what was logged. A bucket is keyed by its first and last
+    event id, so a redelivered batch writes nothing new, while a redelivery cut at other boundaries (say with
+    more events after a crash before the offset commit) writes a new bucket: an event may then be logged twice,
+    never lost, and readers take each event id once (`rerating.logged_events`, which reads both bucket shapes).
     """
     docstore.ensure_unique_index(USAGE_LOG_BUCKETS, ["tenant_id", "subscription_id", "first_event_id", "last_event_id"])
 
@@ -64,7 +69,10 @@ def make_usage_log_handler(docstore: DocumentStore):
                                          "timestamp": body.timestamp.isoformat(), "properties": body.properties,
                                          "payload_hash": body.payload_hash, "offset": msg.offset})
         for bucket in buckets.values():
-            bucket["last_event_id"] = bucket["events"][-1]["event_id"]
+            events = bucket.pop("events")
+            bucket["last_event_id"] = events[-1]["event_id"]
+            bucket["event_count"] = len(events)
+            bucket["events_json"] = orjson.dumps(events).decode()
         docstore.insert_many_ignoring_duplicates(USAGE_LOG_BUCKETS, list(buckets.values()))
 
     return handle

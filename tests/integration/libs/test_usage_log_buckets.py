@@ -1,5 +1,6 @@
 """The raw usage log in buckets, on both document stores: redelivery never loses an event nor shows one twice."""
 
+import json
 import uuid
 from datetime import datetime, timezone
 
@@ -55,3 +56,18 @@ def test_events_logged_one_per_document_by_earlier_releases_are_still_read_once(
     make_usage_log_handler(store)([usage(1, "s1"), usage(2, "s1")])
     events = logged_events(store, "t1", "s1", Period(T0, T0.replace(month=12)))
     assert [e["event_id"] for e in events] == ["old-1", "e1", "e2"]
+
+
+def test_a_bucket_keeps_its_events_as_one_json_text_and_buckets_of_earlier_releases_are_still_read(store):
+    """Nested event documents cost the document store several times the CPU of one text (consumers.py)."""
+    make_usage_log_handler(store)([usage(1, "s1"), usage(2, "s1")])
+    (bucket,) = store.find(USAGE_LOG_BUCKETS, {"tenant_id": "t1", "subscription_id": "s1"})
+    assert "events" not in bucket and bucket["event_count"] == 2
+    assert [e["event_id"] for e in json.loads(bucket["events_json"])] == ["e1", "e2"]
+    assert json.loads(bucket["events_json"])[0]["timestamp"] == T0.replace(hour=1).isoformat()
+    store.insert_many_ignoring_duplicates(USAGE_LOG_BUCKETS, [  # a bucket as releases before the JSON text wrote it
+        {"tenant_id": "t1", "subscription_id": "s1", "first_event_id": "old-3", "last_event_id": "old-3", "partition": 0,
+         "logged_at": T0.isoformat(), "events": [{"event_id": "old-3", "customer_id": "c1", "metric_code": "kwh",
+                                                  "timestamp": T0.isoformat(), "properties": {"kwh": "3"}, "payload_hash": "h", "offset": 0}]}])
+    events = logged_events(store, "t1", "s1", Period(T0, T0.replace(month=12)))
+    assert [(e["event_id"], e["properties"]) for e in events] == [("old-3", {"kwh": "3"}), ("e1", {"kwh": "1"}), ("e2", {"kwh": "2"})]
