@@ -23,10 +23,17 @@ from services.billing_factory.entrypoints.consumers import make_usage_log_handle
 from services.billing_factory.settings import BillingSettings
 
 
+class UsageLogSettings(BillingSettings):
+    """The billing factory's settings (CLOUDBILL_BILLING_*); the log needs no database."""
+
+    def required_servers(self) -> list[str]:
+        return ["kafka_bootstrap", "mongo_url"]
+
+
 class UsageLogWorker:
     """Only what the log needs: the bus and the document store (no database, no outbox, no HTTP API)."""
 
-    def __init__(self, settings: BillingSettings):
+    def __init__(self, settings: UsageLogSettings):
         self.settings = settings
         self.bus = make_bus(settings, "cloudbill-billing-usage-log")
         self.docstore = make_docstore(settings)
@@ -46,8 +53,8 @@ def subscribe_usage_log(bus, docstore, settings: BillingSettings) -> None:
     bus.subscribe([topics.USAGE], settings.usage_log_group, make_usage_log_handler(docstore), settings.usage_batch_size)
 
 
-def build(settings: BillingSettings | None = None) -> UsageLogWorker:
-    return UsageLogWorker(settings or BillingSettings())
+def build(settings: UsageLogSettings | None = None) -> UsageLogWorker:
+    return UsageLogWorker(settings or UsageLogSettings())
 
 
 def create_app(worker: UsageLogWorker) -> FastAPI:

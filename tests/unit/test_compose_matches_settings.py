@@ -30,3 +30,17 @@ def test_each_service_environment_names_only_its_own_settings():
         assert svc["environment"][prefix + "MODE"] == "distributed"
         assert "deploy" not in svc or "replicas" not in svc["deploy"], "scale with --scale, no fixed replicas"
         assert "ports" not in svc or name == "interface-layer", f"{name} must not publish a host port (it would block --scale)"
+
+
+def test_the_usage_log_writer_starts_from_its_compose_environment_without_a_database(monkeypatch):
+    from services.billing_factory.usage_log import UsageLogSettings
+
+    env = {k: str(v) for k, v in COMPOSE["services"]["billing-usage-log"]["environment"].items()}
+    env["CLOUDBILL_BILLING_INTERNAL_TOKEN"] = "a-production-token"  # ${CLOUDBILL_INTERNAL_TOKEN} in the file
+    assert "CLOUDBILL_BILLING_DATABASE_URL" not in env
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = UsageLogSettings()
+    assert (settings.mode, settings.kafka_bootstrap, settings.usage_log_consumer) == ("distributed", "kafka:9092", True)
+    api = COMPOSE["services"]["billing-factory"]["environment"]
+    assert api["CLOUDBILL_BILLING_USAGE_LOG_CONSUMER"] == "false"  # the billing factories leave the log to it
