@@ -33,6 +33,11 @@ class UsageIn(NamedTuple):  # a tuple: built at C speed, a thousand per REST bat
     properties: dict[str, Any]
     subscription: str | None = None
 
+    @classmethod
+    def of_row(cls, row: dict[str, Any]) -> "UsageIn":
+        """From a validated event dict (entrypoints.schemas USAGE_BATCH_ROWS, RAW_USAGE_ROW)."""
+        return cls(row["event_id"], row["customer"], row["metric"], row["timestamp"], row.get("properties", {}), row.get("subscription"))
+
 
 @dataclass(frozen=True)
 class Target:

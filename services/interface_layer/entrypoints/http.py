@@ -136,8 +136,7 @@ def build_router(container) -> APIRouter:
             body = schemas.USAGE_BATCH_ROWS.validate_json(await request.body())
         except ValidationError as exc:
             raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in schemas.batch_errors(exc)]) from None
-        return await _ingest(who, [UsageIn(e["event_id"], e["customer"], e["metric"], e["timestamp"], e.get("properties", {}),
-                                           e.get("subscription")) for e in body["events"]])
+        return await _ingest(who, [UsageIn.of_row(e) for e in body["events"]])
 
     @router.api_route("/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     async def forwarded(path: str, request: Request):

@@ -39,8 +39,7 @@ def read_batch(messages: list[Message]):
             malformed.append((msg.key or "unknown", msg.value, "malformed usage message", detail))
             continue
         events, originals = by_tenant[raw["tenant_id"]]
-        events.append(UsageIn(raw["event_id"], raw["customer"], raw["metric"], raw["timestamp"], raw.get("properties", {}),
-                              raw.get("subscription")))
+        events.append(UsageIn.of_row(raw))
         originals.append(msg.value)
     return by_tenant, malformed
 
