@@ -132,3 +132,47 @@ def test_a_chunk_claimed_by_a_worker_that_died_is_billed_by_the_next_one(engine,
     while runs.advance_run(engine, TENANT, run["id"], 2):
         pass
     check_billed_once(engine, run["id"], 5)
+
+
+def test_a_request_whose_only_chunk_a_run_worker_claimed_first_answers_completed_once_the_worker_commits(engine, monkeypatch):
+    """`run_billing` finds nothing left to claim while the run worker still bills the run's only chunk: it waits for
+    that worker instead of answering "running" for a run that fits its synchronous budget."""
+    subscribe(engine, 1)
+    held, request_found_nothing = threading.Event(), threading.Event()
+    real_start, real_claim = runs.start_run, runs._claim
+    worker_errors: list[BaseException] = []
+
+    def worker(run_id: str) -> None:
+        """The background run worker: claims the chunk first and holds it until the request has given up claiming."""
+        try:
+            seq = real_claim(engine, TENANT, run_id, runs.CHUNK)
+            with engine.begin() as conn:
+                chunk = runs.billing_run_chunks.c
+                conn.execute(select(runs.billing_run_chunks).where(chunk.tenant_id == TENANT, chunk.run_id == run_id, chunk.seq == seq)
+                             .with_for_update())
+                held.set()
+                assert request_found_nothing.wait(30)
+            assert runs._bill_chunk(engine, TENANT, run_id, seq) == "completed"
+        except BaseException as exc:  # reported by the test thread
+            worker_errors.append(exc)
+            held.set()
+
+    def start_then_worker_claims(*args, **kwargs):
+        run = real_start(*args, **kwargs)
+        threading.Thread(target=worker, args=(run["id"],), daemon=True).start()
+        assert held.wait(30)
+        return run
+
+    def claim_of_the_request(*args, **kwargs):
+        seq = real_claim(*args, **kwargs)
+        if seq is None:
+            request_found_nothing.set()
+        return seq
+
+    monkeypatch.setattr(runs, "start_run", start_then_worker_claims)
+    monkeypatch.setattr(runs, "_claim", claim_of_the_request)
+    result = runs.run_billing(engine, TENANT, AS_OF, chunks_now=1)
+    assert not worker_errors, worker_errors
+    assert request_found_nothing.is_set()  # the request really found the chunk taken
+    assert result["status"] == "completed"
+    check_billed_once(engine, result["id"], 1)
