@@ -39,7 +39,7 @@ def insert_new_usage(conn: Connection, rows: list[dict]) -> set[tuple[str, str]]
     if conn.dialect.name != "postgresql":
         return {tuple(r) for r in insert_ignoring_duplicates(conn, usage_events, rows, ["tenant_id", "event_id"])}
     try:
-        document = orjson.dumps([{c: r[c] for c in COLUMNS} for r in rows]).decode()
+        document = orjson.dumps(rows).decode()  # json_to_recordset reads COLUMNS by name and ignores any other key
     except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in properties: let the portable path bind it
         return {tuple(r) for r in insert_ignoring_duplicates(conn, usage_events, rows, ["tenant_id", "event_id"])}
     return {(t, e) for t, e in conn.execute(_insert_from_json(), {"rows": document})}
