@@ -48,13 +48,18 @@ def _available(books: SqlLedger, conn: Connection, tenant: str, wallet: str) -> 
     return books.balance(conn, tenant, wallet).available(NormalSide.CREDIT)
 
 
-def _threshold_query(tenant: str, customer_id: str, currency: str):
-    return select(wallet_settings.c.low_balance_minor).where(
-        wallet_settings.c.tenant_id == tenant, wallet_settings.c.customer_id == customer_id, wallet_settings.c.currency == currency)
+# The low-balance threshold of (s_tenant, s_customer, s_currency); built once, also read by the authorization's INSERT
+_THRESHOLD = select(wallet_settings.c.low_balance_minor).where(
+    wallet_settings.c.tenant_id == bindparam("s_tenant"), wallet_settings.c.customer_id == bindparam("s_customer"),
+    wallet_settings.c.currency == bindparam("s_currency"))
+
+
+def _threshold_params(tenant: str, customer_id: str, currency: str) -> dict[str, str]:
+    return {"s_tenant": tenant, "s_customer": customer_id, "s_currency": currency}
 
 
 def _threshold(conn: Connection, tenant: str, customer_id: str, currency: str) -> int:
-    return int(conn.execute(_threshold_query(tenant, customer_id, currency)).scalar() or 0)
+    return int(conn.execute(_THRESHOLD, _threshold_params(tenant, customer_id, currency)).scalar() or 0)
 
 
 def _alert(conn: Connection, tenant: str, customer_id: str, currency: str, before: int, after: int, unpaid: int = 0,
@@ -117,17 +122,14 @@ def authorize(engine: Engine, books: SqlLedger, tenant: str, key: str, customer_
         hold, balances = held
         row = {"id": hold.id, "tenant_id": tenant, "customer_id": customer_id, "currency": amount.currency, "amount_minor": amount.minor,
                "captured_minor": 0, "status": "open", "reference": reference, "expires_at": now + ttl, "created_at": now}
-        threshold = conn.execute(_INSERT_AUTHORIZATION, {**row, "s_tenant": tenant, "s_customer": customer_id, "s_currency": amount.currency}).scalar()
+        threshold = conn.execute(_INSERT_AUTHORIZATION, {**row, **_threshold_params(tenant, customer_id, amount.currency)}).scalar()
         after = balances[wallet].available(NormalSide.CREDIT)
         _alert(conn, tenant, customer_id, amount.currency, after + amount.minor, after, threshold=int(threshold or 0))  # the hold took `amount`
         return row
 
 
 # Built once: SQLAlchemy then reuses its cache key and compiled form on every authorization (the hot path)
-_INSERT_AUTHORIZATION = wallet_authorizations.insert().returning(
-    select(wallet_settings.c.low_balance_minor).where(
-        wallet_settings.c.tenant_id == bindparam("s_tenant"), wallet_settings.c.customer_id == bindparam("s_customer"),
-        wallet_settings.c.currency == bindparam("s_currency")).scalar_subquery())
+_INSERT_AUTHORIZATION = wallet_authorizations.insert().returning(_THRESHOLD.scalar_subquery())
 
 
 def _authorization(conn: Connection, hold_id: str) -> dict[str, Any]:
