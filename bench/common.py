@@ -11,6 +11,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# the benches over the four services run the raw usage log in its own process, as deployed; BENCH_USAGE_LOG_WORKER=0 keeps
+# it in the billing factory, for comparison
+USAGE_LOG_WORKER = os.environ.get("BENCH_USAGE_LOG_WORKER", "1") == "1"
+USAGE_LOG_WHERE = "usage log in its own process" if USAGE_LOG_WORKER else "usage log in the billing factory"
 
 
 def cpu_seconds() -> float:

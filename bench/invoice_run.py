@@ -121,10 +121,7 @@ def main(total: int) -> None:
     cluster_id = uuid.uuid4().hex[:8]
     cluster = cluster_env(Path(tempfile.mkdtemp(prefix="invoice-run-")), cluster_id)
     try:
-        for svc in cluster.services.values():
-            svc.start()
-        for svc in cluster.services.values():
-            svc.wait_ready()
+        cluster.start()
         tenant = httpx.post(f"{cluster.edge_url}/v1/tenants", json={"name": "Bench GmbH"},
                             headers={"X-Cloudbill-Admin-Token": cluster.admin_token}, timeout=30).json()
         with httpx.Client(base_url=cluster.edge_url, headers={"Authorization": f"Bearer {tenant['api_key']}"}, timeout=600,

@@ -11,8 +11,9 @@ rate through the REST edge; for each batch the time from "202 accepted" to
 the wallet's available balance showing its cost (edge -> Kafka -> billing
 factory records and rates -> outbox -> Kafka -> payment factory debits).
 Measured twice: alone, and under load, while LOAD_CLIENTS clients send
-batches of LOAD_BATCH events for LOAD_METERS postpaid meters back to back
-(as fast as the edge accepts them); the background rate reached is reported.
+batches of LOAD_BATCH events for LOAD_METERS postpaid meters, together at
+LOAD_RATE events/s (the target's 10,000; 0: as fast as the edge accepts them);
+the background rate reached is reported.
 
 Run: deploy/bench.sh, or with the servers up: .venv/bin/python -m bench.prepaid_bench
 """
@@ -30,12 +31,11 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import save
+from bench.common import USAGE_LOG_WHERE, USAGE_LOG_WORKER, save
 from tests.support.cycle import SELLER
 from tests.support.processes import cluster_env
 
 AUTHORIZATIONS, BATCHES, EVENTS_PER_BATCH, BATCH_INTERVAL = 500, 60, 100, 0.25
-USAGE_LOG_WORKER = os.environ.get("BENCH_USAGE_LOG_WORKER", "1") == "1"  # 0: the billing factory writes the log itself
 LOADED_BATCHES = int(os.environ.get("PREPAID_BENCH_LOADED_BATCHES", "60"))
 LOAD_CLIENTS, LOAD_BATCH, LOAD_METERS = 4, 1000, 100
 LOAD_RATE = int(os.environ.get("PREPAID_BENCH_LOAD_RATE", "10000"))  # background events/s the clients aim at; 0: as fast as accepted
@@ -111,10 +111,7 @@ def summary(samples: list[float]) -> dict:
 def main() -> None:
     cluster = cluster_env(Path(tempfile.mkdtemp(prefix="prepaid-bench-")), usage_log_worker=USAGE_LOG_WORKER)
     try:
-        for svc in cluster.services.values():
-            svc.start()
-        for svc in cluster.services.values():
-            svc.wait_ready()
+        cluster.start()
         tenant = httpx.post(f"{cluster.edge_url}/v1/tenants", json={"name": "Stadtwerke Bench"},
                             headers={"X-Cloudbill-Admin-Token": cluster.admin_token}, timeout=30).json()
         payment = f"http://127.0.0.1:{cluster.services['payment_factory'].port}"
@@ -191,7 +188,7 @@ def main() -> None:
             f"{LOAD_CLIENTS} clients at {background_rate:,.0f} events/s accepted, "
             f"{f'paced at {LOAD_RATE:,}/s' if LOAD_RATE else 'as fast as the edge takes them'}): "
             f"p50 {result['event_to_balance_under_load']['p50_ms']:.0f} ms, p99 {result['event_to_balance_under_load']['p99_ms']:.0f} ms "
-            f"(target p99 < 1 s at 10,000 events/s); usage log {'in its own process' if USAGE_LOG_WORKER else 'in the billing factory'}")
+            f"(target p99 < 1 s at 10,000 events/s); {USAGE_LOG_WHERE}")
     save("prepaid", result, text)
 
 

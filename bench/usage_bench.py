@@ -27,10 +27,9 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import create_engine, text
 
-from bench.common import save
+from bench.common import USAGE_LOG_WHERE, USAGE_LOG_WORKER, save
 from tests.support.processes import cluster_env
 
-USAGE_LOG_WORKER = os.environ.get("BENCH_USAGE_LOG_WORKER", "1") == "1"  # 0: the billing factory writes the log itself
 METERS = 100
 REST_EVENTS = int(os.environ.get("USAGE_BENCH_REST_EVENTS", "100000"))
 KAFKA_EVENTS = int(os.environ.get("USAGE_BENCH_KAFKA_EVENTS", "200000"))
@@ -99,15 +98,12 @@ def wait_recorded(engine, schema: str, tenant_id: str, expected: int, t0: float,
 
 def main() -> None:
     cluster = cluster_env(Path(tempfile.mkdtemp(prefix="usage-bench-")), usage_log_worker=USAGE_LOG_WORKER)
-    for svc in cluster.services.values():
-        svc.start()
     engine = create_engine(os.environ["CLOUDBILL_PG_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
     bill = cluster.services["billing_factory"]
     schema = bill.env["CLOUDBILL_BILLING_DATABASE_SCHEMA"]
     edge = cluster.services["interface_layer"]
     try:
-        for svc in cluster.services.values():
-            svc.wait_ready()
+        cluster.start()
         base = cluster.edge_url
         tenant = httpx.post(f"{base}/v1/tenants", json={"name": "Bench"}, headers={"X-Cloudbill-Admin-Token": cluster.admin_token}).json()
         h = {"Authorization": f"Bearer {tenant['api_key']}"}
@@ -168,7 +164,7 @@ def main() -> None:
                f"Kafka path: {KAFKA_EVENTS:,} raw events drained to PostgreSQL at {result['kafka']['recorded_per_second']:,.0f}/s over "
                f"{kafka_s:.0f} s; service CPU per 1,000 events: REST {cpu_r:.2f} s, Kafka {cpu_k:.2f} s; baseline raw aiokafka on the "
                f"same broker: produce {base_produce:,.0f}/s, consume {base_consume:,.0f}/s; targets: REST >= 20,000/s, Kafka >= 50,000/s; "
-               f"usage log {'in its own process' if USAGE_LOG_WORKER else 'in the billing factory'}")
+               f"{USAGE_LOG_WHERE}")
     save("usage", result, summary)
     chart(result)
 

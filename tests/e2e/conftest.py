@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import USAGE_LOG_WORKER, cluster_env
+from tests.support.processes import cluster_env
 
 SERVERS = ("CLOUDBILL_PG_URL", "CLOUDBILL_KAFKA_BOOTSTRAP", "CLOUDBILL_MONGO_URL", "CLOUDBILL_S3_ENDPOINT")
 
@@ -27,10 +27,7 @@ def started_cluster(log_dir: Path, edge_env: dict[str, str] | None = None):
     cl = cluster_env(log_dir)
     cl.services["interface_layer"].env.update(edge_env or {})
     try:
-        for name in ("billing_factory", "invoice_factory", "payment_factory", USAGE_LOG_WORKER, "interface_layer"):
-            cl.services[name].start()
-        for svc in cl.services.values():
-            svc.wait_ready()
+        cl.start()
         yield cl
     finally:
         cl.stop()

@@ -70,6 +70,13 @@ class Cluster:
     def edge_url(self) -> str:
         return f"http://127.0.0.1:{self.services['interface_layer'].port}"
 
+    def start(self) -> None:
+        """Every process started, the edge last (it calls the factories), then each one waited for until ready."""
+        for name in sorted(self.services, key=lambda n: n == "interface_layer"):
+            self.services[name].start()
+        for svc in self.services.values():
+            svc.wait_ready()
+
     def stop(self) -> None:
         for svc in reversed(list(self.services.values())):
             svc.kill(signal.SIGTERM)

@@ -17,7 +17,7 @@ from services.billing_factory.adapters.tables import billed_periods, outbox
 from services.billing_factory.app import catalog, customers, runs
 from services.billing_factory.bootstrap import MIGRATIONS
 from services.billing_factory.entrypoints import schemas
-from tests.support.pg import fresh_engine
+from tests.support.pg import drop_engine, fresh_engine
 
 TENANT = "ten_runs"
 START, AS_OF = datetime(2026, 9, 1, tzinfo=timezone.utc), datetime(2026, 10, 1, tzinfo=timezone.utc)
@@ -29,7 +29,7 @@ PLAN = {"code": "flat", "name": "Flat", "currency": "EUR", "interval": "month",
 def engine():
     eng = fresh_engine(metadata, MIGRATIONS, "runs", pool_size=10)
     yield eng
-    eng.dispose()
+    drop_engine(eng)
 
 
 def subscribe(engine, count: int) -> None:
