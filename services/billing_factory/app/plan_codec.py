@@ -17,6 +17,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Sequence
 
+from pydantic import BaseModel
+
 from libs.contracts.events import DraftLine
 from libs.money import Rounding
 from services.billing_factory.app.errors import Invalid
@@ -30,6 +32,7 @@ from services.billing_factory.domain.rating import usage_window
 from services.billing_factory.domain.tally import NeedsEvents, Tallies, tally, tally_plan
 
 _ONE = Decimal(1)
+_ZERO = Decimal(0)
 INTERVALS = {"week": Interval.WEEKLY, "month": Interval.MONTHLY, "quarter": Interval.QUARTERLY, "year": Interval.YEARLY}
 PRICE_FIELDS = ("amount", "unit_price", "tiers", "package_size", "package_price", "percentage", "fixed_fee",
                 "min_per_transaction", "max_per_transaction", "components")
@@ -312,26 +315,28 @@ def drafts(lines: list[Line]) -> list[DraftLine]:
     The same as `[draft(line) for line in lines]` (a unit test compares them on generated plans): the calls are
     inlined, and the dates of a window are converted once for the lines that share it, as a period's lines do.
     """
-    new, setattr_, model, kinds, one, names = object.__new__, object.__setattr__, DraftLine, _KINDS, _ONE, _DRAFT_FIELDS
+    new, model, zero, one, names = object.__new__, DraftLine, _ZERO, _ONE, _DRAFT_FIELD_SET
+    set_dict, set_fields, set_extra, set_private = _DRAFT_SETTERS
     out = []
     window = (None, None, None, None)
     for line in lines:
         quantity, unit_price = line.quantity, line.unit_price
-        if unit_price < 0:
+        if unit_price < zero:
             quantity, unit_price = -quantity, -unit_price
-        quantity = quantity.quantize(one) if quantity == quantity.to_integral_value() else quantity.normalize()  # _plain
+        if not quantity.same_quantum(one):  # _plain; a whole number without exponent is plain already
+            quantity = quantity.quantize(one) if quantity == quantity.to_integral_value() else quantity.normalize()
         start, end = line.period_start, line.period_end
         if start is not window[0] or end is not window[1]:
             window = (start, end, _day(start), last_day(end))
         obj = new(model)
-        setattr_(obj, "__dict__", {
-            "charge_code": line.charge_code, "description": line.description, "kind": kinds[line.kind], "quantity": quantity,
+        set_dict(obj, {
+            "charge_code": line.charge_code, "description": line.description, "kind": line.kind._value_, "quantity": quantity,
             "unit_code": line.unit_code, "unit_price": unit_price, "net_minor": line.amount.minor, "tax_category": line.tax_category,
             "tax_rate": line.tax_rate, "detail": line.info, "period_start": window[2], "period_end": window[3], "shares": [],
         })
-        setattr_(obj, "__pydantic_fields_set__", set(names))  # as _draft_line sets them
-        setattr_(obj, "__pydantic_extra__", None)
-        setattr_(obj, "__pydantic_private__", None)
+        set_fields(obj, names.copy())  # as _draft_line sets them
+        set_extra(obj, None)
+        set_private(obj, None)
         out.append(obj)
     return out
 
@@ -363,7 +368,9 @@ def _trusted_draft():
 
 
 _draft_line = _trusted_draft()
-_DRAFT_FIELDS = frozenset(DraftLine.model_fields)
+_DRAFT_FIELD_SET = set(DraftLine.model_fields)
+# The setters of a pydantic model's instance state (its __dict__ and three slots), bound once: cheaper than setattr by name
+_DRAFT_SETTERS = tuple(BaseModel.__dict__[name].__set__ for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
 
 
 def _plain(value: Decimal) -> Decimal:

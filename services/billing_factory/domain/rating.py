@@ -17,7 +17,7 @@ from libs.money import Money, minor_unit_exponent
 from services.billing_factory.domain.charges import Bundle, Charge, FlatFee, OneTime
 from services.billing_factory.domain.discounts import reduction_lines
 from services.billing_factory.domain.labels import GERMAN, Labels
-from services.billing_factory.domain.lines import Line, LineKind, make_line, make_money
+from services.billing_factory.domain.lines import Line, LineKind, make_money
 from services.billing_factory.domain.metrics import UsageEvent
 from services.billing_factory.domain.periods import Period, active_windows, prorate_minor
 from services.billing_factory.domain.plans import Plan
@@ -35,7 +35,7 @@ _PLACES = Decimal("0.000001")
 class Rater:
     """Shared state of one rating run: the currency's scale, rounding, the period and the lines so far."""
 
-    __slots__ = ("plan", "ctx", "labels", "now", "currency", "scale", "mode", "period", "start", "end", "closed", "lines", "zero", "memo",
+    __slots__ = ("plan", "ctx", "labels", "now", "currency", "scale", "mode", "period", "start", "end", "closed", "lines", "money", "memo",
                  "known")
 
     def __init__(self, plan: Plan, ctx: SubscriptionPeriod, labels: Labels, now: datetime) -> None:
@@ -46,8 +46,8 @@ class Rater:
             if len(_KNOWN) > 256:
                 _KNOWN.clear()
             known = _KNOWN[id(plan)] = (plan, Decimal(10) ** minor_unit_exponent(plan.currency), plan.rounding.decimal_mode,
-                                        Money(0, plan.currency), {})
-        _, self.scale, self.mode, self.zero, self.known = known
+                                        {0: Money(0, plan.currency)}, {})
+        _, self.scale, self.mode, self.money, self.known = known
         if len(self.known) > 4096:
             self.known.clear()
         self.period = ctx.period
@@ -78,16 +78,23 @@ class Rater:
 
     def emit(self, charge: Charge, kind: LineKind, description: str, quantity: Decimal, unit_price: Decimal, minor: int,
              start: datetime, end: datetime, group_key: str | None = None, info: str | None = None) -> Line:
-        money = make_money(minor, self.currency) if minor else self.zero
-        line = make_line(charge.code, kind, description, charge.product or charge.name, quantity, unit_price, money,
-                         charge.tax_category, charge.tax_rate, start, end, group_key, info, charge.unit_code)
+        money = self.money.get(minor)
+        if money is None:
+            if len(self.money) > 4096:
+                self.money.clear()
+            money = self.money[minor] = make_money(minor, self.currency)
+        line = _new_line(Line, (charge.code, kind, description, charge.product or charge.name, quantity, unit_price, money,
+                                charge.tax_category, charge.tax_rate, start, end, group_key, info, charge.unit_code))
         self.lines.append(line)
         return line
 
 
-# Per plan (by identity): the currency's scale, the rounding mode, zero, and what depends only on the period and
-# window, not on usage (price segments, prorated caps and fees), so the periods of one billing run compute it once.
-_KNOWN: dict[int, tuple[Plan, Decimal, str, Money, dict]] = {}
+_new_line = tuple.__new__  # a Line from its fourteen values in field order, as Line(...) builds it (a unit test compares them)
+
+# Per plan (by identity): the currency's scale, the rounding mode, the amounts its lines have had (minor -> Money, so
+# equal amounts share one immutable Money), and what depends only on the period and window, not on usage (price
+# segments, prorated caps and fees), so the periods of one billing run compute it once.
+_KNOWN: dict[int, tuple[Plan, Decimal, str, dict[int, Money], dict]] = {}
 
 
 def active_part(period: Period, started_at: datetime, ends_at: datetime | None) -> tuple[datetime, datetime]:

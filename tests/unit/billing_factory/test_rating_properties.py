@@ -10,7 +10,7 @@ from services.billing_factory.domain import (
     Aggregation, BillableMetric, Charge, Credit, Discount, FlatFee, Graduated, Package, PerUnit, PriceVersion, SubscriptionPeriod, Tier,
     UsageEvent, Volume, rate, total_minor,
 )
-from services.billing_factory.domain.lines import Line, LineKind, make_line
+from services.billing_factory.domain.lines import Line, LineKind
 from tests.unit.billing_factory.rating_helpers import AFTER, NOV, plan_of, rated, utc
 
 prices = st.decimals(min_value=0, max_value=100, places=4)
@@ -120,6 +120,11 @@ def test_every_line_of_a_mixed_plan_is_consistent(q, start_day, percent, credit)
         assert sum(l.amount.minor for l in lines if l.tax_rate == rate_) >= 0
 
 
-def test_the_trusted_line_constructor_builds_the_same_line():
-    args = ("c", LineKind.FEE, "d", "p", D(1), D(2), Money(200, "EUR"), "S", D(19), NOV.start, NOV.end, "g", "i", "HUR")
-    assert make_line(*args) == Line(*args)
+def test_a_rated_line_carries_each_value_in_its_named_field():
+    """Rating builds a Line from its values in field order (Rater.emit); a value in the wrong place would show here."""
+    charge = Charge("u", "Strom", PerUnit(D("0.30")), metric="m", product="Energie", tax_category="AE", tax_rate=D(0), unit_code="KWH")
+    (line,) = rated(charge, usage={"m": D(10)})
+    assert line == Line(charge_code="u", kind=LineKind.USAGE, description="Strom", product="Energie", quantity=D(10), unit_price=D("0.30"),
+                        amount=Money(300, "EUR"), tax_category="AE", tax_rate=D(0), period_start=NOV.start, period_end=NOV.end,
+                        group_key=None, info=None, unit_code="KWH")
+    assert (line.amount, line.unit_code, line.product) == (Money(300, "EUR"), "KWH", "Energie")
