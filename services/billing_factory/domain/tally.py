@@ -31,6 +31,7 @@ from typing import Any, Iterable, Mapping
 from services.billing_factory.domain.charges import Percentage
 from services.billing_factory.domain.metrics import QUANTUM, Aggregation, BillableMetric, parse_number
 from services.billing_factory.domain.plans import Plan
+from services.billing_factory.domain.versions import Segment
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
@@ -74,13 +75,14 @@ class Tallies:
     end: datetime
     slots: Mapping[str, Mapping[str, list]]
 
-    def groups(self, price: object, metric: BillableMetric) -> list[tuple[str, object]]:
-        """(group, quantity) in group order, or (group, amounts) for a percentage price."""
-        groups = self.slots.get(metric.code) or {"": None}
+    def parts(self, segment: Segment, metric: BillableMetric) -> list[tuple[str, list[tuple[Segment, object]], tuple]]:
+        """Per group in group order: (group, [(segment, quantity)], no events), or the amounts for a percentage
+        price; the shape usage rating prices (`usage.rate_usage_charge`), built here in one step."""
+        groups = self.slots.get(metric.code) or _NO_GROUP
         items = sorted(groups.items()) if len(groups) > 1 else groups.items()
-        if type(price) is Percentage:
-            at = self.plan.amount_index[(metric.code, price.amount_field)]
-            return [(key, slot[at] if slot is not None else []) for key, slot in items]
+        if type(segment.price) is Percentage:
+            at = self.plan.amount_index[(metric.code, segment.price.amount_field)]
+            return [(key, [(segment, slot[at] if slot is not None else [])], ()) for key, slot in items]
         aggregation, decimals = metric.aggregation, metric.decimals
         out = []
         for key, slot in items:
@@ -93,8 +95,11 @@ class Tallies:
                 quantity = _ZERO
             if decimals is not None:
                 quantity = quantity.quantize(QUANTUM[decimals], rounding=ROUND_HALF_UP)
-            out.append((key, quantity))
+            out.append((key, [(segment, quantity)], ()))
         return out
+
+
+_NO_GROUP: Mapping[str, None] = {"": None}  # a metric no row named: one group without usage
 
 
 def tally_plan(plan: Plan) -> TallyPlan | None:

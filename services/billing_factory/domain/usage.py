@@ -110,7 +110,7 @@ def _from_tallies(charge: Charge, metric: BillableMetric, segments: list[Segment
     seg = segments[0]
     if len(segments) > 1 or seg.start != tallies.start or seg.end != tallies.end or type(seg.price) is not type(charge.price):
         raise NeedsEvents(charge.code)
-    return [(key, [(seg, quantity)], ()) for key, quantity in tallies.groups(seg.price, metric)]
+    return tallies.parts(seg, metric)
 
 
 def _from_totals(charge: Charge, segments: list[Segment], usage: Mapping):
