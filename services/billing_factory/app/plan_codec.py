@@ -296,48 +296,40 @@ def rate_rows(plan: Plan, period: Period, started_at: datetime, ends_at: datetim
 def draft(line: Line) -> DraftLine:
     """The contract line; a reduction (cap, discount, credit) has a negative quantity, never a negative price (BR-27)."""
     quantity, unit_price = line.quantity, line.unit_price
-    if unit_price < 0:
+    if unit_price < _ZERO:
         quantity, unit_price = -quantity, -unit_price
     return _draft_line({
-        "charge_code": line.charge_code, "description": line.description, "kind": _KINDS[line.kind], "quantity": _plain(quantity),
+        "charge_code": line.charge_code, "description": line.description, "kind": line.kind._value_, "quantity": _plain(quantity),
         "unit_code": line.unit_code, "unit_price": unit_price, "net_minor": line.amount.minor, "tax_category": line.tax_category,
         "tax_rate": line.tax_rate, "detail": line.info, "period_start": _day(line.period_start), "period_end": last_day(line.period_end),
         "shares": [],
     })
 
 
-_KINDS = {kind: kind.value for kind in LineKind}
-
-
 def drafts(lines: list[Line]) -> list[DraftLine]:
     """`draft` of each line, in one loop: what a billing run converts for every period it rates.
 
-    The same as `[draft(line) for line in lines]` (a unit test compares them on generated plans): the calls are
-    inlined, and the dates of a window are converted once for the lines that share it, as a period's lines do.
+    The same as `[draft(line) for line in lines]` (a unit test compares them on generated plans), with less work per
+    line: the dates of a window are converted once for the lines that share it, as a period's lines do, and `_plain`
+    runs only for a quantity that is not a whole number without exponent already.
     """
-    new, model, zero, one, names = object.__new__, DraftLine, _ZERO, _ONE, _DRAFT_FIELD_SET
-    set_dict, set_fields, set_extra, set_private = _DRAFT_SETTERS
+    make, zero, one = _draft_line, _ZERO, _ONE
     out = []
     window = (None, None, None, None)
     for line in lines:
         quantity, unit_price = line.quantity, line.unit_price
         if unit_price < zero:
             quantity, unit_price = -quantity, -unit_price
-        if not quantity.same_quantum(one):  # _plain; a whole number without exponent is plain already
-            quantity = quantity.quantize(one) if quantity == quantity.to_integral_value() else quantity.normalize()
+        if not quantity.same_quantum(one):  # a whole number without exponent is plain already; _plain the rest
+            quantity = _plain(quantity)
         start, end = line.period_start, line.period_end
         if start is not window[0] or end is not window[1]:
             window = (start, end, _day(start), last_day(end))
-        obj = new(model)
-        set_dict(obj, {
+        out.append(make({
             "charge_code": line.charge_code, "description": line.description, "kind": line.kind._value_, "quantity": quantity,
             "unit_code": line.unit_code, "unit_price": unit_price, "net_minor": line.amount.minor, "tax_category": line.tax_category,
             "tax_rate": line.tax_rate, "detail": line.info, "period_start": window[2], "period_end": window[3], "shares": [],
-        })
-        set_fields(obj, names.copy())  # as _draft_line sets them
-        set_extra(obj, None)
-        set_private(obj, None)
-        out.append(obj)
+        }))
     return out
 
 
@@ -346,31 +338,23 @@ def _day(t: datetime) -> date:
     return t.date()
 
 
-def _trusted_draft():
-    """A DraftLine from values rating has validated, at a fraction of pydantic's model_construct cost.
-
-    It sets the same instance state model_construct sets (field dict, fields
-    set, no extras, no private attributes); a unit test checks the result
-    equals a validated DraftLine and dumps the same.
-    """
-    new, setattr_ = object.__new__, object.__setattr__
-    names = frozenset(DraftLine.model_fields)
-
-    def make(values: dict[str, Any]) -> DraftLine:
-        obj = new(DraftLine)
-        setattr_(obj, "__dict__", values)
-        setattr_(obj, "__pydantic_fields_set__", set(names))
-        setattr_(obj, "__pydantic_extra__", None)
-        setattr_(obj, "__pydantic_private__", None)
-        return obj
-
-    return make
-
-
-_draft_line = _trusted_draft()
+# The instance state pydantic's model_construct sets on a DraftLine: its field dict, the fields set (all of them), no
+# extras, no private attributes; set through the setters of that state bound once, cheaper than setattr by name.
 _DRAFT_FIELD_SET = set(DraftLine.model_fields)
-# The setters of a pydantic model's instance state (its __dict__ and three slots), bound once: cheaper than setattr by name
-_DRAFT_SETTERS = tuple(BaseModel.__dict__[name].__set__ for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
+_DRAFT_SETTERS = tuple(BaseModel.__dict__[name].__set__
+                       for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
+
+
+def _draft_line(values: dict[str, Any]) -> DraftLine:
+    """A DraftLine from values rating has validated, at a fraction of pydantic's model_construct cost (a unit test
+    checks the result equals a validated DraftLine and dumps the same)."""
+    set_dict, set_fields, set_extra, set_private = _DRAFT_SETTERS
+    obj = object.__new__(DraftLine)
+    set_dict(obj, values)
+    set_fields(obj, _DRAFT_FIELD_SET.copy())
+    set_extra(obj, None)
+    set_private(obj, None)
+    return obj
 
 
 def _plain(value: Decimal) -> Decimal:
