@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import resource
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,8 +32,8 @@ def timed(fn, *args) -> tuple[float, float, object]:
 
 def save(name: str, results: dict, summary: str) -> Path:
     RESULTS.mkdir(exist_ok=True)
-    record = {"benchmark": name, "at": datetime.now(timezone.utc).isoformat(), "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-              **results}
+    machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "interpreter": os.path.realpath(sys.executable)}
+    record = {"benchmark": name, "at": datetime.now(timezone.utc).isoformat(), "machine": machine, **results}
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(record, indent=2, default=str) + "\n")
     (RESULTS / f"{name}.txt").write_text(summary + "\n")
