@@ -14,7 +14,8 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from services.billing_factory.app.plan_codec import draft, drafts, events_for, plan_from_definition, rate_period, rate_rows
+from libs.contracts.events import DraftLine
+from services.billing_factory.app.plan_codec import _plain, draft, drafts, events_for, plan_from_definition, rate_period, rate_rows
 from services.billing_factory.domain import Period, RatingError, SubscriptionPeriod, rate
 from services.billing_factory.domain.rating import usage_window
 from services.billing_factory.domain.tally import NeedsEvents, tally, tally_plan
@@ -213,16 +214,25 @@ def test_percentage_prices_read_each_transaction_amount_in_the_window():
 
 
 def same_drafts(lines) -> None:
-    """`drafts`, the one loop billing runs convert lines with, builds what `draft` builds line by line."""
-    fast, reference = drafts(lines), [draft(line) for line in lines]
+    """`drafts`, the one loop billing runs convert lines with, builds what pydantic validates from each line's values."""
+    fast, reference = drafts(lines), [validated_draft(line) for line in lines]
     assert fast == reference
     assert [d.model_dump(mode="json") for d in fast] == [d.model_dump(mode="json") for d in reference]
     assert [d.model_fields_set for d in fast] == [d.model_fields_set for d in reference]
 
 
+def validated_draft(line) -> DraftLine:
+    """The contract line through pydantic's validating constructor: a reduction's negative price moves to its quantity."""
+    quantity, unit_price = (-line.quantity, -line.unit_price) if line.unit_price < 0 else (line.quantity, line.unit_price)
+    return DraftLine(charge_code=line.charge_code, description=line.description, kind=line.kind.value, quantity=_plain(quantity),
+                     unit_code=line.unit_code, unit_price=unit_price, net_minor=line.amount.minor, tax_category=line.tax_category,
+                     tax_rate=line.tax_rate, detail=line.info, period_start=line.period_start.date(),
+                     period_end=(line.period_end - timedelta(microseconds=1)).date(), shares=[])
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
-def test_converting_a_periods_lines_in_one_loop_gives_what_draft_gives(case):
+def test_converting_a_periods_lines_in_one_loop_gives_the_validated_contract_lines(case):
     definition, ms, usage, started_at, ends_at, now = case
     try:
         plan = plan_from_definition(definition, ms)
@@ -236,7 +246,7 @@ def test_converting_a_periods_lines_in_one_loop_gives_what_draft_gives(case):
                           st.sampled_from(["5.00", "-5.00", "0", "-0.8", "0.029"]),
                           st.sampled_from([(START, END), (START, START + timedelta(days=20)), (START + timedelta(days=3), END)])),
                 max_size=8))
-def test_drafts_flip_reductions_and_convert_each_window_like_draft(specs):
+def test_drafts_flip_reductions_and_convert_each_window_as_validated_lines(specs):
     from libs.money import Money
     from services.billing_factory.domain.lines import Line, LineKind
 
