@@ -24,7 +24,7 @@ from libs.money import Rounding
 from services.billing_factory.app.errors import Invalid
 from services.billing_factory.domain import (
     Aggregation, Alignment, BillableMetric, Bundle, Charge, Credit, Discount, FlatFee, Graduated, Interval, InvalidField,
-    Line, LineKind, OneTime, OneTimeItem, Package, ParameterInfo, Percentage, PerUnit, Period, Plan, PriceVersion, SubscriptionPeriod,
+    Line, OneTime, OneTimeItem, Package, ParameterInfo, Percentage, PerUnit, Period, Plan, PriceVersion, SubscriptionPeriod,
     Tier, UsageEvent, Volume, next_period, period_containing, rate,
 )
 from services.billing_factory.domain.metrics import make_event, parse_number
