@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from libs.contracts.events import DraftLine
-from services.billing_factory.app.plan_codec import _plain, draft, drafts, events_for, plan_from_definition, rate_period, rate_rows
+from services.billing_factory.app.plan_codec import draft, drafts, events_for, plan_from_definition, rate_period, rate_rows
 from services.billing_factory.domain import Period, RatingError, SubscriptionPeriod, rate
 from services.billing_factory.domain.rating import usage_window
 from services.billing_factory.domain.tally import NeedsEvents, tally, tally_plan
@@ -224,10 +224,15 @@ def same_drafts(lines) -> None:
 def validated_draft(line) -> DraftLine:
     """The contract line through pydantic's validating constructor: a reduction's negative price moves to its quantity."""
     quantity, unit_price = (-line.quantity, -line.unit_price) if line.unit_price < 0 else (line.quantity, line.unit_price)
-    return DraftLine(charge_code=line.charge_code, description=line.description, kind=line.kind.value, quantity=_plain(quantity),
+    return DraftLine(charge_code=line.charge_code, description=line.description, kind=line.kind.value, quantity=plain(quantity),
                      unit_code=line.unit_code, unit_price=unit_price, net_minor=line.amount.minor, tax_category=line.tax_category,
                      tax_rate=line.tax_rate, detail=line.info, period_start=line.period_start.date(),
                      period_end=(line.period_end - timedelta(microseconds=1)).date(), shares=[])
+
+
+def plain(quantity: Decimal) -> Decimal:
+    """How the contract writes a quantity: a whole number without exponent (100, not 1E+2), others without trailing zeros."""
+    return quantity.quantize(Decimal(1)) if quantity == quantity.to_integral_value() else quantity.normalize()
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
