@@ -27,7 +27,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import create_engine, text
 
-from bench.common import USAGE_LOG_WHERE, USAGE_LOG_WORKER, save
+from bench.common import USAGE_LOG_WHERE, USAGE_LOG_WORKER, process_cpu_seconds, save, server_cpu_seconds
 from tests.support.processes import cluster_env
 
 METERS = 100
@@ -35,14 +35,6 @@ REST_EVENTS = int(os.environ.get("USAGE_BENCH_REST_EVENTS", "100000"))
 KAFKA_EVENTS = int(os.environ.get("USAGE_BENCH_KAFKA_EVENTS", "200000"))
 BATCH = 1000
 CLIENTS = 4
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
 def event(prefix: str, i: int, now: str) -> dict:
     return {"event_id": f"{prefix}-{i}", "customer": f"meter-{i % METERS}", "metric": "kwh", "timestamp": now, "properties": {"kwh": "0.5"}}
 
@@ -119,12 +111,13 @@ def main() -> None:
         now = datetime.now(timezone.utc).isoformat()
         events = [event("r", i, now) for i in range(REST_EVENTS)]
         batches = [events[i:i + BATCH] for i in range(0, REST_EVENTS, BATCH)]
-        cpu0 = {n: cpu_seconds(s.proc.pid) for n, s in cluster.services.items()}
+        cpu0 = {n: process_cpu_seconds(s.proc.pid) for n, s in cluster.services.items()} | server_cpu_seconds()
         t0 = time.perf_counter()
         rest_s = asyncio.run(post_all(base, tenant["api_key"], batches))
         rest_timeline: list = []
         rest_recorded_s = wait_recorded(engine, schema, tenant_id, REST_EVENTS, t0, rest_timeline)
-        rest_cpu = {n: (cpu_seconds(s.proc.pid) - cpu0[n]) / REST_EVENTS * 1000 for n, s in cluster.services.items()}
+        rest_cpu = {n: (process_cpu_seconds(s.proc.pid) - cpu0[n]) / REST_EVENTS * 1000 for n, s in cluster.services.items()}
+        servers = {n: (c - cpu0.get(n, c)) / REST_EVENTS * 1000 for n, c in server_cpu_seconds().items()}
 
         # Kafka path: a backlog on the raw topic while the edge is down, then the edge drains it
         edge.kill(15)
@@ -135,11 +128,12 @@ def main() -> None:
         produce_rate = asyncio.run(produce(raw_topic, raw, [tenant_id.encode()] * len(raw)))
         edge.start()
         edge.wait_ready()
-        cpu0 = {n: cpu_seconds(s.proc.pid) for n, s in cluster.services.items()}
+        cpu0 = {n: process_cpu_seconds(s.proc.pid) for n, s in cluster.services.items()} | server_cpu_seconds()
         t0 = time.perf_counter()
         kafka_timeline: list = []
         kafka_s = wait_recorded(engine, schema, tenant_id, REST_EVENTS + KAFKA_EVENTS, t0, kafka_timeline)
-        kafka_cpu = {n: (cpu_seconds(s.proc.pid) - cpu0[n]) / KAFKA_EVENTS * 1000 for n, s in cluster.services.items()}
+        kafka_cpu = {n: (process_cpu_seconds(s.proc.pid) - cpu0[n]) / KAFKA_EVENTS * 1000 for n, s in cluster.services.items()}
+        kafka_servers = {n: (c - cpu0.get(n, c)) / KAFKA_EVENTS * 1000 for n, c in server_cpu_seconds().items()}
 
         # baselines: the same payloads raw through aiokafka on the same broker
         base_topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
@@ -151,9 +145,10 @@ def main() -> None:
     result = {
         "meters": METERS, "batch": BATCH, "clients": CLIENTS, "usage_log_in_own_process": USAGE_LOG_WORKER,
         "rest": {"events": REST_EVENTS, "accepted_per_second": REST_EVENTS / rest_s, "recorded_per_second": REST_EVENTS / rest_recorded_s,
-                 "cpu_seconds_per_1000_events": rest_cpu, "timeline": rest_timeline},
+                 "cpu_seconds_per_1000_events": rest_cpu, "server_cpu_seconds_per_1000_events": servers, "timeline": rest_timeline},
         "kafka": {"events": KAFKA_EVENTS, "backlog_produced_per_second": produce_rate, "recorded_per_second": KAFKA_EVENTS / kafka_s,
-                  "seconds": kafka_s, "cpu_seconds_per_1000_events": kafka_cpu, "timeline": kafka_timeline},
+                  "seconds": kafka_s, "cpu_seconds_per_1000_events": kafka_cpu,
+                  "server_cpu_seconds_per_1000_events": kafka_servers, "timeline": kafka_timeline},
         "baseline": {"raw_produce_per_second": base_produce, "raw_consume_per_second": base_consume},
         "targets": {"rest_accepted_per_second": 20000, "kafka_recorded_per_second": 50000},
     }
@@ -162,7 +157,9 @@ def main() -> None:
     summary = (f"usage REST: {result['rest']['accepted_per_second']:,.0f} events/s accepted durably ({CLIENTS} clients, batches of {BATCH}, "
                f"{METERS} meters), recorded deduplicated in PostgreSQL at {result['rest']['recorded_per_second']:,.0f}/s end to end; "
                f"Kafka path: {KAFKA_EVENTS:,} raw events drained to PostgreSQL at {result['kafka']['recorded_per_second']:,.0f}/s over "
-               f"{kafka_s:.0f} s; service CPU per 1,000 events: REST {cpu_r:.2f} s, Kafka {cpu_k:.2f} s; baseline raw aiokafka on the "
+               f"{kafka_s:.0f} s; service CPU per 1,000 events: REST {cpu_r:.2f} s, Kafka {cpu_k:.2f} s; servers' CPU per 1,000 events: "
+               f"REST {sum(servers.values()):.2f} s ({', '.join(f'{n} {c:.3f}' for n, c in servers.items())}), "
+               f"Kafka {sum(kafka_servers.values()):.2f} s ({', '.join(f'{n} {c:.3f}' for n, c in kafka_servers.items())}); baseline raw aiokafka on the "
                f"same broker: produce {base_produce:,.0f}/s, consume {base_consume:,.0f}/s; targets: REST >= 20,000/s, Kafka >= 50,000/s; "
                f"{USAGE_LOG_WHERE}")
     save("usage", result, summary)
