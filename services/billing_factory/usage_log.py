@@ -50,7 +50,8 @@ class UsageLogWorker:
 
 def subscribe_usage_log(bus, docstore, settings: BillingSettings) -> None:
     """The log's consumer group on the usage topic; the billing factory calls this too when it keeps the log in process."""
-    bus.subscribe([topics.USAGE], settings.usage_log_group, make_usage_log_handler(docstore), settings.usage_batch_size)
+    bus.subscribe([topics.USAGE], settings.usage_log_group, make_usage_log_handler(docstore), settings.usage_batch_size,
+                  gather_ms=settings.usage_log_gather_ms)
 
 
 def build(settings: UsageLogSettings | None = None) -> UsageLogWorker:

@@ -28,7 +28,7 @@ class InProcessBus:
     async def stop(self) -> None:
         return None
 
-    def subscribe(self, topics: Sequence[str], group: str, handler: Handler, batch_size: int = 500) -> None:
+    def subscribe(self, topics: Sequence[str], group: str, handler: Handler, batch_size: int = 500, gather_ms: int = 0) -> None:
         for topic in topics:
             self._groups[topic].append((group, handler))
 

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 # One fetch of one partition is one handler call at most: 4 MiB is about 15,000 usage events (aiokafka's default,
 # 1 MiB, cut batches to a quarter of that and multiplied the per-batch round trips)
 FETCH_BYTES_PER_PARTITION = 4 * 1024 * 1024
+GATHER_BYTES = 1024 * 1024  # what a gathering consumer (`subscribe(gather_ms=...)`) waits for, at most gather_ms long
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -51,7 +52,7 @@ class KafkaBus:
         self._partition_cache: dict[str, dict[str, int]] = {}
         self._topics = list(topics)
         self._producer: AIOKafkaProducer | None = None
-        self._subscriptions: list[tuple[list[str], str, Handler | PipelinedHandler, int, int]] = []
+        self._subscriptions: list[tuple[list[str], str, Handler | PipelinedHandler, int, int, int]] = []
         self._tasks: list[asyncio.Task] = []
         self._consumers: list[AIOKafkaConsumer] = []
         self._stopping = asyncio.Event()
@@ -59,13 +60,13 @@ class KafkaBus:
     def physical(self, topic: str) -> str:
         return self._prefix + topic
 
-    def subscribe(self, topics: Sequence[str], group: str, handler: Handler, batch_size: int = 500) -> None:
-        self._subscriptions.append(([self.physical(t) for t in topics], group, handler, batch_size, 0))
+    def subscribe(self, topics: Sequence[str], group: str, handler: Handler, batch_size: int = 500, gather_ms: int = 0) -> None:
+        self._subscriptions.append(([self.physical(t) for t in topics], group, handler, batch_size, 0, gather_ms))
 
     def subscribe_pipelined(self, topics: Sequence[str], group: str, handler: PipelinedHandler, batch_size: int = 500, depth: int = 3) -> None:
         """Like `subscribe`, for a handler that hands each batch on and returns an awaitable of its durable effect
         (see `PipelinedHandler`): up to `depth` batches are in flight at once; offsets still follow durability."""
-        self._subscriptions.append(([self.physical(t) for t in topics], group, handler, batch_size, depth))
+        self._subscriptions.append(([self.physical(t) for t in topics], group, handler, batch_size, depth, 0))
 
     async def start(self) -> None:
         await self.ensure_topics([self.physical(t) for t in self._topics] + [t for s in self._subscriptions for t in s[0]])
@@ -78,7 +79,7 @@ class KafkaBus:
             max_batch_size=256 * 1024,
         )
         await self._producer.start()
-        for topics, group, handler, batch_size, depth in self._subscriptions:
+        for topics, group, handler, batch_size, depth, gather_ms in self._subscriptions:
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=self._bootstrap,
                 group_id=group,
@@ -87,6 +88,7 @@ class KafkaBus:
                 auto_offset_reset="earliest",
                 max_poll_records=batch_size,
                 max_partition_fetch_bytes=FETCH_BYTES_PER_PARTITION,
+                **({"fetch_min_bytes": GATHER_BYTES, "fetch_max_wait_ms": gather_ms} if gather_ms else {}),
                 session_timeout_ms=10_000,
                 heartbeat_interval_ms=1_000,
             )

@@ -44,5 +44,8 @@ class Bus(Protocol):
     async def enqueue(self, items: Sequence[tuple[str, str | None, bytes, int | None]]) -> Awaitable[None]:
         """Hand (topic, key, value, partition or None) over in order; the awaitable completes once all are durable."""
 
-    def subscribe(self, topics: Sequence[str], group: str, handler: Handler, batch_size: int = 500) -> None:
-        """Register a consumer group before start()."""
+    def subscribe(self, topics: Sequence[str], group: str, handler: Handler, batch_size: int = 500, gather_ms: int = 0) -> None:
+        """Register a consumer group before start().
+
+        `gather_ms` > 0 lets a consumer that is not in a hurry (an archive, a log) collect up to that long for larger
+        batches, where a bus can (Kafka: the broker holds a fetch until it has a mebibyte or the time is up)."""
