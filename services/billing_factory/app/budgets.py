@@ -115,8 +115,11 @@ def _announced(conn, budget_ids: list[str], period_start: datetime) -> dict[str,
     return found
 
 
-def check_budgets(engine: Engine, touched: Iterable[tuple[str, str]], now: datetime) -> int:
-    """Announce every level reached by the subscriptions in `touched` (tenant, subscription); returns how many."""
+def check_budgets(engine: Engine, touched: Iterable[tuple[str, str]], now: datetime,
+                  fresh: dict[tuple[str, str], list[dict]] | None = None) -> int:
+    """Announce every level reached by the subscriptions in `touched` (tenant, subscription); returns how many.
+
+    `fresh`: the events the usage batch inserted, per (tenant, subscription); see `preview_subscription`."""
     announced = 0
     for tenant_id, sub_ids in by_tenant(touched).items():
         with engine.connect() as conn:
@@ -125,12 +128,12 @@ def check_budgets(engine: Engine, touched: Iterable[tuple[str, str]], now: datet
         for r in rows:
             per_sub[r.subscription_id].append(r)
         for sub_id, sub_budgets in per_sub.items():
-            announced += _check(engine, tenant_id, sub_id, sub_budgets, now)
+            announced += _check(engine, tenant_id, sub_id, sub_budgets, now, None if fresh is None else fresh.get((tenant_id, sub_id), []))
     return announced
 
 
-def _check(engine: Engine, tenant_id: str, sub_id: str, rows: list, now: datetime) -> int:
-    preview = preview_subscription(engine, tenant_id, sub_id, now)
+def _check(engine: Engine, tenant_id: str, sub_id: str, rows: list, now: datetime, fresh: list[dict] | None) -> int:
+    preview = preview_subscription(engine, tenant_id, sub_id, now, fresh)
     customer_id = get_subscription(engine, tenant_id, sub_id)["customer_id"]
     count = 0
     with engine.begin() as conn:

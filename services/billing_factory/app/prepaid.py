@@ -54,19 +54,23 @@ def prepaid_of(conn: Connection, tenant_id: str, subscription_ids: Iterable[str]
         prepaid_subscriptions.c.tenant_id == tenant_id, prepaid_subscriptions.c.subscription_id.in_(ids))).scalars())
 
 
-def charge_usage(engine: Engine, touched: Iterable[tuple[str, str]], now: datetime) -> int:
-    """Charge the wallet for the new usage of every prepaid subscription in `touched` (tenant, subscription); returns how many."""
+def charge_usage(engine: Engine, touched: Iterable[tuple[str, str]], now: datetime,
+                 fresh: dict[tuple[str, str], list[dict]] | None = None) -> int:
+    """Charge the wallet for the new usage of every prepaid subscription in `touched` (tenant, subscription); returns how many.
+
+    `fresh`: the events the usage batch inserted, per (tenant, subscription) (`UsageBatchResult.fresh`); see
+    `preview_subscription`."""
     charged = 0
     for tenant_id, sub_ids in by_tenant(touched).items():
         with engine.connect() as conn:
             prepaid = prepaid_of(conn, tenant_id, sub_ids)
         for sub_id in sorted(prepaid):
-            charged += _charge_one(engine, tenant_id, sub_id, now)
+            charged += _charge_one(engine, tenant_id, sub_id, now, None if fresh is None else fresh.get((tenant_id, sub_id), []))
     return charged
 
 
-def _charge_one(engine: Engine, tenant_id: str, sub_id: str, now: datetime) -> int:
-    preview = preview_subscription(engine, tenant_id, sub_id, now)
+def _charge_one(engine: Engine, tenant_id: str, sub_id: str, now: datetime, fresh: list[dict] | None) -> int:
+    preview = preview_subscription(engine, tenant_id, sub_id, now, fresh)
     cumulative = gross_minor(preview["lines"], preview["currency"])
     sub = get_subscription(engine, tenant_id, sub_id)
     with engine.begin() as conn:

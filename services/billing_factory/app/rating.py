@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+import orjson
+from sqlalchemy import Connection, String, cast, func, select
 
 from libs.contracts.events import DraftLine
 from libs.money import Money
@@ -102,20 +103,80 @@ def load(conn: Connection, cache: PlanCache, sub: dict[str, Any]) -> Subscribed:
     return Subscribed(sub["id"], phases[0].plan.currency, started, ends_at, phases, sub["customer_id"], cache)
 
 
+# Properties come as their JSON text and are parsed by orjson: a prepaid subscription's open period is read again after
+# every usage batch, and the stdlib parse was the largest part of that. orjson reads integers beyond 64 bits as floats,
+# which cannot occur here: the edge refuses any number above 10**15 in properties (interface_layer/domain/usage.py).
+_EVENT_COLUMNS = (usage_events.c.event_id, usage_events.c.metric_code, usage_events.c.ts, cast(usage_events.c.properties, String))
+
+
 def period_events(conn: Connection, tenant_id: str, s: Subscribed, period: Period) -> list[dict[str, Any]]:
     """The period's usage rows, plus the last earlier one of each time-weighted metric: it opens the period's held value."""
-    in_sub = (usage_events.c.tenant_id == tenant_id) & (usage_events.c.subscription_id == s.id)
-    rows = list(conn.execute(
-        select(usage_events.c.event_id, usage_events.c.metric_code, usage_events.c.ts, usage_events.c.properties)
-        .where(in_sub, usage_events.c.ts >= period.start, usage_events.c.ts < period.end)))
+    return _period_rows(conn, tenant_id, s, period) + _opening_rows(conn, tenant_id, s, period)
+
+
+def _in_subscription(tenant_id: str, s: Subscribed):
+    return (usage_events.c.tenant_id == tenant_id) & (usage_events.c.subscription_id == s.id)
+
+
+def _in_period(period: Period):
+    return (usage_events.c.ts >= period.start) & (usage_events.c.ts < period.end)
+
+
+def _events(rows) -> list[dict[str, Any]]:
+    loads = orjson.loads
+    return [{"event_id": event_id, "metric": metric, "timestamp": utc(ts), "properties": loads(properties)}
+            for event_id, metric, ts, properties in rows]
+
+
+def _period_rows(conn: Connection, tenant_id: str, s: Subscribed, period: Period) -> list[dict[str, Any]]:
+    return _events(conn.execute(select(*_EVENT_COLUMNS).where(_in_subscription(tenant_id, s), _in_period(period))))
+
+
+def _opening_rows(conn: Connection, tenant_id: str, s: Subscribed, period: Period) -> list[dict[str, Any]]:
     held = {m.code.split("#", 1)[0] for phase in s.phases for m in phase.plan.metrics if m.aggregation is Aggregation.TIME_WEIGHTED_SUM}
+    rows = []
     for code in sorted(held):
-        opening = conn.execute(select(usage_events.c.event_id, usage_events.c.metric_code, usage_events.c.ts, usage_events.c.properties)
-                               .where(in_sub, usage_events.c.metric_code == code, usage_events.c.ts < period.start)
+        opening = conn.execute(select(*_EVENT_COLUMNS).where(_in_subscription(tenant_id, s), usage_events.c.metric_code == code,
+                                                             usage_events.c.ts < period.start)
                                .order_by(usage_events.c.ts.desc(), usage_events.c.event_id.desc()).limit(1)).first()
         if opening is not None:
             rows.append(opening)
-    return [{"event_id": r.event_id, "metric": r.metric_code, "timestamp": utc(r.ts), "properties": r.properties} for r in rows]
+    return _events(rows)
+
+
+class OpenPeriodRows:
+    """The open period's usage rows of the subscriptions priced after every usage batch (prepaid wallets, budgets).
+
+    Pricing a prepaid subscription's open period after each batch used to read the whole period back: work that grew
+    with every event of the month, for every batch. Instead the rows read once are kept, and each batch adds the rows
+    it inserted itself (`UsageBatchResult.fresh`). A count of the period's rows in the database guards the reuse: when
+    it differs from what is kept (usage another consumer recorded, or recorded before this process kept the period),
+    the period is read afresh. Usage rows are never deleted, and what rating reads of them (id, metric, time,
+    properties) never changes, so kept rows that the database counts alike are the database's rows.
+
+    One instance per process; a subscription's usage arrives on one partition, so one thread at a time touches its entry.
+    """
+
+    def __init__(self, limit: int = 10_000):
+        self._kept: dict[tuple, dict[str, dict[str, Any]]] = {}
+        self._limit = limit
+
+    def events(self, conn: Connection, tenant_id: str, s: Subscribed, period: Period, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`period_events`, with `fresh` the rows a usage batch just inserted for the subscription (in any period)."""
+        key = (tenant_id, s.id, period.start, period.end)
+        counted = conn.execute(select(func.count()).select_from(usage_events)
+                               .where(_in_subscription(tenant_id, s), _in_period(period))).scalar_one()
+        kept = self._kept.get(key)
+        if kept is not None:
+            kept.update((e["event_id"], e) for e in fresh if period.start <= e["timestamp"] < period.end)
+        if kept is None or len(kept) != counted:
+            if len(self._kept) >= self._limit:
+                self._kept.clear()
+            kept = self._kept[key] = {e["event_id"]: e for e in _period_rows(conn, tenant_id, s, period)}
+        return list(kept.values()) + _opening_rows(conn, tenant_id, s, period)
+
+
+OPEN_PERIODS = OpenPeriodRows()
 
 
 def extras(conn: Connection, tenant_id: str, s: Subscribed, period: Period, with_orders_billed: bool = False) -> Extras:

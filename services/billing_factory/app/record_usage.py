@@ -10,7 +10,7 @@ unique key absorbs it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable
 
@@ -33,6 +33,8 @@ class UsageBatchResult:
     conflicts: int
     malformed: int
     touched: frozenset[tuple[str, str]] = frozenset()  # (tenant, subscription) with usage in this batch
+    # (tenant, subscription) -> the events this batch inserted, as rating reads them (`rating.period_events`)
+    fresh: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
 
 
 def record_usage(engine: Engine, messages: list[Message]) -> UsageBatchResult:
@@ -83,7 +85,12 @@ def record_usage(engine: Engine, messages: list[Message]) -> UsageBatchResult:
                          DeadLettered(source_topic=topic, reason=reason, original=original))
     # a redelivered batch touches its subscriptions again, so a charge its first delivery did not finish is made now
     touched = frozenset((r["tenant_id"], r["subscription_id"]) for r in rows)
-    return UsageBatchResult(len(inserted), len(repeats) - conflicts, conflicts + len(bad) - malformed, malformed, touched)
+    fresh: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        if (r["tenant_id"], r["event_id"]) in inserted:
+            fresh.setdefault((r["tenant_id"], r["subscription_id"]), []).append(
+                {"event_id": r["event_id"], "metric": r["metric_code"], "timestamp": r["ts"].astimezone(timezone.utc), "properties": r["properties"]})
+    return UsageBatchResult(len(inserted), len(repeats) - conflicts, conflicts + len(bad) - malformed, malformed, touched, fresh)
 
 
 def _original(msg: Message, body: UsageMessage) -> str:

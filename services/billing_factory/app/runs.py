@@ -30,7 +30,7 @@ from services.billing_factory.app.adjustments import late_adjustments
 from services.billing_factory.app.catalog import get_plan, get_subscription
 from services.billing_factory.app.errors import Invalid, NotFound
 from services.billing_factory.app.plan_codec import Extras, last_day, open_period, plan_from_definition, preview_lines
-from services.billing_factory.app.rating import PlanCache, period_events, extras, load, rate_subscription_period, utc
+from services.billing_factory.app.rating import OPEN_PERIODS, PlanCache, period_events, extras, load, rate_subscription_period, utc
 from services.billing_factory.app.prepaid_periods import prepaid_for_period
 
 
@@ -254,13 +254,17 @@ def consume(conn, tenant_id: str, sub_id: str, run_id: str, extra: Extras, lines
                      .values(billed_run_id=run_id))
 
 
-def preview_subscription(engine: Engine, tenant_id: str, ident: str, now: datetime) -> dict[str, Any]:
-    """The upcoming invoice: the open period's usage so far, rated as a billing run at the period's end would rate it."""
+def preview_subscription(engine: Engine, tenant_id: str, ident: str, now: datetime,
+                         fresh: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The upcoming invoice: the open period's usage so far, rated as a billing run at the period's end would rate it.
+
+    `fresh`, from the usage consumer: the rows its batch just inserted for this subscription; the period's earlier rows
+    then come from what this process kept (`OPEN_PERIODS`) rather than from reading the whole period again."""
     sub = get_subscription(engine, tenant_id, ident)
     with engine.connect() as conn:
         s = load(conn, PlanCache(conn, tenant_id), sub)
         period = s.open(now)
-        events = period_events(conn, tenant_id, s, period)
+        events = period_events(conn, tenant_id, s, period) if fresh is None else OPEN_PERIODS.events(conn, tenant_id, s, period, fresh)
         lines = rate_subscription_period(conn, tenant_id, s, period, max(now, period.end), events=events)
     return {"subscription_id": s.id, "period_start": period.start, "period_end": period.end, "events": len(events),
             "currency": s.currency, "net_minor": sum(l.net_minor for l in lines), "lines": [l.model_dump(mode="json") for l in lines]}

@@ -29,8 +29,8 @@ def make_usage_handler(container):
                  result.inserted, result.duplicates, result.conflicts, result.malformed)
         crash_point(container.settings.crash_at, "usage-after-db-commit")  # offsets not yet committed
         if result.touched:
-            charge_usage(container.engine, result.touched, container.clock.now())  # prepaid wallets pay as usage arrives
-            check_budgets(container.engine, result.touched, container.clock.now())  # postpaid budgets warn
+            charge_usage(container.engine, result.touched, container.clock.now(), result.fresh)  # prepaid wallets pay as usage arrives
+            check_budgets(container.engine, result.touched, container.clock.now(), result.fresh)  # postpaid budgets warn
         container.relay.wake()
 
     return handle
