@@ -39,6 +39,8 @@ class ServiceSettings(BaseSettings):
     internal_token: str = "dev-internal-token"  # services trust the edge only with this token
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"
+    # young objects between the collector's runs (Python's default is 700; 0 keeps it): see serve.tune_garbage_collector
+    gc_young_threshold: int = 50_000
     crash_at: str | None = None  # fault injection for tests only (libs/platform/faults.py)
 
     @model_validator(mode="after")
