@@ -29,7 +29,10 @@ def _insert_from_json():
         column("received_at", DateTime(timezone=True)),
     ).render_derived(name="r", with_types=True)
     stmt = pg_insert(usage_events).from_select(list(COLUMNS), select(*[src.c[c] for c in COLUMNS]))
-    return stmt.on_conflict_do_nothing(index_elements=["tenant_id", "event_id"]).returning(usage_events.c.tenant_id, usage_events.c.event_id)
+    inserted = (stmt.on_conflict_do_nothing(index_elements=["tenant_id", "event_id"])
+                .returning(usage_events.c.tenant_id, usage_events.c.event_id).cte("inserted"))
+    # the keys come back as two arrays in one row: a row per inserted event cost the consumer more than the insert's send
+    return select(func.array_agg(inserted.c.tenant_id), func.array_agg(inserted.c.event_id))
 
 
 def insert_new_usage(conn: Connection, rows: list[dict]) -> set[tuple[str, str]]:
@@ -42,4 +45,5 @@ def insert_new_usage(conn: Connection, rows: list[dict]) -> set[tuple[str, str]]
         document = orjson.dumps(rows).decode()  # json_to_recordset reads COLUMNS by name and ignores any other key
     except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in properties: let the portable path bind it
         return {tuple(r) for r in insert_ignoring_duplicates(conn, usage_events, rows, ["tenant_id", "event_id"])}
-    return {(t, e) for t, e in conn.execute(_insert_from_json(), {"rows": document})}
+    tenants, events = conn.execute(_insert_from_json(), {"rows": document}).one()
+    return set(zip(tenants, events)) if tenants else set()
