@@ -79,7 +79,7 @@ usage_events = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("billed_run_id", String(64)),
     UniqueConstraint("tenant_id", "event_id", name="uq_usage_tenant_event"),
-    Index("ix_usage_sub_ts", "tenant_id", "subscription_id", "ts"),
+    Index("ix_usage_subscription_ts", "subscription_id", "ts"),  # subscription ids are unique across tenants (migration 0009)
 )
 
 billing_runs = Table(

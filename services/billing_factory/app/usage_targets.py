@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 
 import orjson
-from sqlalchemy import ARRAY, Engine, String, any_, cast, select
+from sqlalchemy import ARRAY, Engine, String, bindparam, cast, func, literal_column, select, true
 
 from services.billing_factory.adapters.tables import customers, metrics, plans, subscriptions, usage_events
 
@@ -64,24 +64,32 @@ def _metrics_of(definition: str | None) -> frozenset[str]:
     return frozenset(c.get("metric") for c in charges if c.get("metric"))
 
 
-# While the planner's statistics know few rows of a tenant (a new tenant, or usage that arrived after the last ANALYZE),
-# a plan made for its id chose `ix_usage_sub_ts` on the tenant alone and tested every row of the tenant against the
-# array: under 10,000 REST events/s that lookup grew to 60 ms a batch and most of PostgreSQL's CPU. A generic plan
-# does not look at the tenant's value and probes the unique (tenant, event id) key for each id.
-GENERIC_PLAN = "SET LOCAL plan_cache_mode = force_generic_plan"
-
-
 def conflicting_duplicates(engine: Engine, tenant_id: str, wanted: dict[str, str]) -> set[str]:
     """Of these event id -> fingerprint, the ids already recorded with another fingerprint (a plain repeat is fine)."""
     if not wanted:
         return set()
-    with engine.connect() as conn:  # SET LOCAL holds for the transaction the first statement begins
+    with engine.connect() as conn:
         ids = list(wanted)
-        among = usage_events.c.event_id.in_(ids)
         if conn.dialect.name == "postgresql":
-            # one array parameter (a fixed, prepared statement) instead of an IN list of 1,000 parameters, planned without
-            # looking at the tenant: see GENERIC_PLAN
-            conn.exec_driver_sql(GENERIC_PLAN)
-            among = usage_events.c.event_id == any_(cast(ids, ARRAY(String)))
-        stored = conn.execute(select(usage_events.c.event_id, usage_events.c.payload_hash).where(usage_events.c.tenant_id == tenant_id, among)).all()
+            stored = conn.execute(_stored_fingerprints(), {"tenant_id": tenant_id, "ids": ids}).all()
+        else:
+            stored = conn.execute(select(usage_events.c.event_id, usage_events.c.payload_hash)
+                                  .where(usage_events.c.tenant_id == tenant_id, usage_events.c.event_id.in_(ids))).all()
     return {event_id for event_id, digest in stored if wanted[event_id] and digest != wanted[event_id]}
+
+
+@lru_cache(maxsize=1)
+def _stored_fingerprints():
+    """PostgreSQL: the fingerprint stored under each id, one lookup per id on the unique (tenant, event id) key.
+
+    The ids travel as one array parameter (a fixed, prepared statement). `tenant_id = :t AND event_id = ANY(:ids)`
+    let the planner, while its statistics knew few rows of the tenant (a new tenant, usage that arrived after the last
+    ANALYZE), read all the tenant's rows and test each against the array: under 10,000 REST events/s that lookup grew to
+    60 ms a batch and most of PostgreSQL's CPU. An equality on both columns of the unique key, for one id at a time,
+    leaves it nothing else to plan: no other index of usage_events starts with the tenant (migration 0009).
+    """
+    ids = func.unnest(bindparam("ids", type_=ARRAY(String))).table_valued("id").render_derived(name="ids")
+    stored = (select(usage_events.c.payload_hash)
+              .where(usage_events.c.tenant_id == bindparam("tenant_id"), usage_events.c.event_id == ids.c.id)
+              .limit(literal_column("1")).lateral("stored"))
+    return select(ids.c.id, stored.c.payload_hash).select_from(ids.join(stored, true()))

@@ -54,4 +54,4 @@ def test_conflicts_are_found_by_one_unique_key_lookup_per_id_while_statistics_do
     assert conflicting_duplicates(engine, "ten_new", wanted) == {"e-1"}
 
     (plan,) = [p for p in plans if "usage_events" in p]
-    assert "Index Scan using uq_usage_tenant_event" in plan and "ix_usage_sub_ts" not in plan, plan[:600]
+    assert "Index Scan using uq_usage_tenant_event" in plan and "Filter" not in plan, plan[:600]
