@@ -186,7 +186,7 @@ def main() -> None:
         cluster.stop()
     result = {"authorization": summary(auth), "authorization_direct_to_payment_factory": summary(direct_auth), "floor_payment_health": summary(floor_health), "floor_edge_authenticated_get": summary(floor_edge),
               "event_to_balance": {**summary(latencies), "events_per_second_sent": rate, "events_per_batch": EVENTS_PER_BATCH},
-              "event_to_balance_under_load": {**summary(loaded), "probe_events_per_second": loaded_rate,
+              "event_to_balance_under_load": {**summary(loaded), "samples_ms": [round(x) for x in loaded], "probe_events_per_second": loaded_rate,
                                               "background_events_per_second_accepted": background_rate,
                                               "background_clients": LOAD_CLIENTS, "background_batch": LOAD_BATCH, "background_meters": len(meters),
                                               "background_target_events_per_second": LOAD_RATE, "poll_seconds": POLL_SECONDS,
