@@ -11,6 +11,8 @@ path; a difference here means the billed events and the log disagree).
 
 from __future__ import annotations
 
+import base64
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -26,11 +28,23 @@ from services.billing_factory.app.rating import PlanCache, extras, load, rate_su
 from services.billing_factory.domain import Period
 
 USAGE_LOG = "usage_log"  # one document per event: what releases before the buckets wrote; still read
-USAGE_LOG_BUCKETS = "usage_log_buckets"  # one document per subscription and delivered batch, its events as one JSON text
+USAGE_LOG_BUCKETS = "usage_log_buckets"  # one document per subscription and delivered batch, its events deflated (pack_bucket_events)
+
+
+def pack_bucket_events(events: list[dict[str, Any]]) -> str:
+    """What a log bucket stores of its events (`events_z`): their JSON array, deflated (zlib, level 1), in base64.
+
+    The document store's cost grows with every byte of a document (FerretDB's per logged event, in buckets of 100:
+    6.2 us as plain JSON text, 2.3-2.8 us deflated), and the log is written for every event but read only to re-rate or
+    audit. base64 keeps it a string, which both document stores take as it is."""
+    return base64.b64encode(zlib.compress(orjson.dumps(events), 1)).decode("ascii")
 
 
 def bucket_events(bucket: dict[str, Any]) -> list[dict[str, Any]]:
-    """A log bucket's events: one JSON text, or nested documents in buckets of earlier releases."""
+    """A log bucket's events, whichever release wrote it: deflated JSON (`events_z`), one JSON text (`events_json`),
+    or nested documents (`events`)."""
+    if "events_z" in bucket:
+        return orjson.loads(zlib.decompress(base64.b64decode(bucket["events_z"])))
     return orjson.loads(bucket["events_json"]) if "events_json" in bucket else bucket["events"]
 
 

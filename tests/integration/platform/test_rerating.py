@@ -3,13 +3,12 @@ answer every time, and names the difference when the log holds an event the bill
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
 from sqlalchemy import select
 
 from services.billing_factory.adapters.tables import subscriptions
-from services.billing_factory.app.rerating import USAGE_LOG_BUCKETS, bucket_events
+from services.billing_factory.app.rerating import USAGE_LOG_BUCKETS, bucket_events, pack_bucket_events
 from tests.support.cycle import bill_new_customer, ok, wait_for
 
 
@@ -32,7 +31,7 @@ def test_rerating_from_the_log_matches_the_invoice_and_finds_what_the_billing_mi
     bucket = platform.billing.docstore.find(USAGE_LOG_BUCKETS, {"subscription_id": sub["id"]}, limit=1)[0]
     extra = {**bucket_events(bucket)[0], "event_id": "only-in-the-log"}
     platform.billing.docstore.insert_many_ignoring_duplicates(USAGE_LOG_BUCKETS, [
-        {**bucket, "first_event_id": "only-in-the-log", "last_event_id": "only-in-the-log", "event_count": 1, "events_json": json.dumps([extra])}])
+        {**bucket, "first_event_id": "only-in-the-log", "last_event_id": "only-in-the-log", "event_count": 1, "events_z": pack_bucket_events([extra])}])
     second = ok(client.post(f"/v1/subscriptions/{sub['id']}/rerate", json={"period_start": start.isoformat()}))
     assert (second["events_in_log"], second["matches"], second["difference_minor"]) == (31, False, 5)
     assert [(d["billed_minor"], d["rerated_minor"]) for d in second["differences"]] == [(150, 155)]
