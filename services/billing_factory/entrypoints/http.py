@@ -6,11 +6,10 @@ from datetime import datetime
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from libs.platform.problems import Problem
-from libs.platform.web import make_service_app, tenant_dependency
+from libs.platform.web import invalid_body, make_service_app, tenant_dependency
 from services.billing_factory.app import budgets, catalog, customers, partners, prepaid, rerating, runs, sharing, subscriptions
 from services.billing_factory.app.errors import Conflict, Invalid, NotFound
 from services.billing_factory.app.usage_targets import conflicting_duplicates, resolve_targets
@@ -239,7 +238,7 @@ def build_router(c) -> APIRouter:
         try:
             body = s.ResolveIn.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+            raise invalid_body(exc.errors()) from None
         if len(body.event_ids) != len(body.payload_hashes):
             raise Problem(422, "validation-error", "Invalid request", "one payload hash per event id")
 

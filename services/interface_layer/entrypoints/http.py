@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
 from libs.platform.problems import Problem
-from libs.platform.web import make_service_app
+from libs.platform.web import invalid_body, make_service_app
 from services.interface_layer.app import webhooks
 from services.interface_layer.app.ingest_usage import UsageIn, UsageRejected
 from services.interface_layer.app.tenancy import Tenant
@@ -135,7 +134,7 @@ def build_router(container) -> APIRouter:
         try:
             body = schemas.USAGE_BATCH_ROWS.validate_json(await request.body())
         except ValidationError as exc:
-            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in schemas.batch_errors(exc)]) from None
+            raise invalid_body(schemas.batch_errors(exc)) from None
         return await _ingest(who, [UsageIn.of_row(e) for e in body["events"]])
 
     @router.api_route("/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
