@@ -23,7 +23,7 @@ from libs.platform.inbox import insert_ignoring_duplicates
 from libs.platform.outbox import write_outbox
 from services.billing_factory.adapters.tables import budget_alerts, budgets, outbox
 from services.billing_factory.app.catalog import get_subscription
-from services.billing_factory.app.record_usage import by_tenant
+from services.billing_factory.app.record_usage import by_tenant, fresh_of
 from services.billing_factory.app.errors import Invalid, NotFound
 from services.billing_factory.app.rating import PlanCache, load
 from services.billing_factory.app.runs import preview_subscription
@@ -128,7 +128,7 @@ def check_budgets(engine: Engine, touched: Iterable[tuple[str, str]], now: datet
         for r in rows:
             per_sub[r.subscription_id].append(r)
         for sub_id, sub_budgets in per_sub.items():
-            announced += _check(engine, tenant_id, sub_id, sub_budgets, now, None if fresh is None else fresh.get((tenant_id, sub_id), []))
+            announced += _check(engine, tenant_id, sub_id, sub_budgets, now, fresh_of(fresh, tenant_id, sub_id))
     return announced
 
 

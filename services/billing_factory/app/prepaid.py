@@ -25,7 +25,7 @@ from libs.platform.inbox import insert_ignoring_duplicates
 from libs.platform.outbox import write_outbox
 from services.billing_factory.adapters.tables import outbox, prepaid_charges, prepaid_subscriptions
 from services.billing_factory.app.catalog import get_subscription
-from services.billing_factory.app.record_usage import by_tenant
+from services.billing_factory.app.record_usage import by_tenant, fresh_of
 from services.billing_factory.app.runs import preview_subscription
 
 
@@ -65,7 +65,7 @@ def charge_usage(engine: Engine, touched: Iterable[tuple[str, str]], now: dateti
         with engine.connect() as conn:
             prepaid = prepaid_of(conn, tenant_id, sub_ids)
         for sub_id in sorted(prepaid):
-            charged += _charge_one(engine, tenant_id, sub_id, now, None if fresh is None else fresh.get((tenant_id, sub_id), []))
+            charged += _charge_one(engine, tenant_id, sub_id, now, fresh_of(fresh, tenant_id, sub_id))
     return charged
 
 

@@ -164,12 +164,14 @@ class OpenPeriodRows:
     def events(self, conn: Connection, tenant_id: str, s: Subscribed, period: Period, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`period_events`, with `fresh` the rows a usage batch just inserted for the subscription (in any period)."""
         key = (tenant_id, s.id, period.start, period.end)
-        counted = conn.execute(select(func.count()).select_from(usage_events)
-                               .where(_in_subscription(tenant_id, s), _in_period(period))).scalar_one()
         kept = self._kept.get(key)
         if kept is not None:
             kept.update((e["event_id"], e) for e in fresh if period.start <= e["timestamp"] < period.end)
-        if kept is None or len(kept) != counted:
+            counted = conn.execute(select(func.count()).select_from(usage_events)
+                                   .where(_in_subscription(tenant_id, s), _in_period(period))).scalar_one()
+            if len(kept) != counted:
+                kept = None
+        if kept is None:
             if len(self._kept) >= self._limit:
                 self._kept.clear()
             kept = self._kept[key] = {e["event_id"]: e for e in _period_rows(conn, tenant_id, s, period)}

@@ -100,6 +100,12 @@ def _original(msg: Message, body: UsageMessage) -> str:
     return orjson.dumps(body._asdict()).decode()
 
 
+def fresh_of(fresh: dict[tuple[str, str], list[dict]] | None, tenant_id: str, sub_id: str) -> list[dict] | None:
+    """The events a batch inserted for one subscription (`UsageBatchResult.fresh`), or None where the caller gave no
+    batch's rows (then the open period is read whole; see `runs.preview_subscription`)."""
+    return None if fresh is None else fresh.get((tenant_id, sub_id), [])
+
+
 def by_tenant(touched: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
     """(tenant, subscription) pairs of a batch, grouped per tenant for the checks that follow recording."""
     grouped: dict[str, set[str]] = {}

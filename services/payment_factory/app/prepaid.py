@@ -91,12 +91,12 @@ def wallet_view(engine: Engine, books: SqlLedger, tenant: str, customer_id: str,
     with engine.begin() as conn:
         wallet, _ = _accounts(books, conn, tenant, customer_id, currency)
         balance = books.balance(conn, tenant, wallet)
-        held = conn.execute(select(func.count()).select_from(wallet_authorizations).where(  # devices poll this: count, not rows
+        open_count = conn.execute(select(func.count()).select_from(wallet_authorizations).where(  # devices poll this: count, not rows
             wallet_authorizations.c.tenant_id == tenant, wallet_authorizations.c.customer_id == customer_id,
             wallet_authorizations.c.currency == currency, wallet_authorizations.c.status == "open")).scalar_one()
         return {"customer_id": customer_id, "currency": currency, "balance_minor": balance.posted(NormalSide.CREDIT),
                 "available_minor": balance.available(NormalSide.CREDIT), "held_minor": balance.debits_pending,
-                "low_balance_minor": _threshold(conn, tenant, customer_id, currency), "open_authorizations": held}
+                "low_balance_minor": _threshold(conn, tenant, customer_id, currency), "open_authorizations": open_count}
 
 
 def authorize(engine: Engine, books: SqlLedger, tenant: str, key: str, customer_id: str, amount: Money, ttl: timedelta,
