@@ -20,6 +20,7 @@ from libs.platform.migrations import prepare_schema
 from libs.platform.docstore import DocumentStore
 from libs.platform.runtime import make_bus, make_docstore
 from libs.platform.worker import Worker
+from services.interface_layer.adapters.audit_spool import AuditSpool
 from services.interface_layer.adapters.billing_targets import HttpUsageTargets
 from services.interface_layer.adapters.factory_clients import factory_client
 from services.interface_layer.adapters import tables  # noqa: F401  (registers the tables)
@@ -66,6 +67,8 @@ class EdgeContainer:
         self._webhook_http = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
         self.webhooks = WebhookSender(self.engine, self.docstore, self._post_webhook, settings.webhook_retry_base_seconds)
         self.webhook_worker = Worker("webhook-sender", self.webhooks.deliver_next, settings.webhook_poll_seconds)
+        self.audit_trail = AuditSpool(settings.data_dir / "audit-spool", self.docstore)
+        self.audit_shipper = Worker("audit-shipper", self.audit_trail.ship_next, settings.audit_ship_seconds)
         self.bus.subscribe([topics.BILLING, topics.INVOICES, topics.PAYMENTS], WEBHOOK_GROUP,
                            make_webhook_handler(self.engine, self.webhook_worker.wake))
 
@@ -73,29 +76,20 @@ class EdgeContainer:
         return self._webhook_http.post(url, content=body, headers=headers).status_code
 
     def audit(self, tenant_id: str, action: str, detail: dict) -> None:
-        """Append-only audit trail of every change made through the edge (blocking: call it from sync code or the thread pool)."""
-        self.docstore.insert_one("audit_log", {"tenant_id": tenant_id, "action": action, "detail": detail, "at": datetime.now(timezone.utc).isoformat()})
+        """Append-only audit trail of every change made through the edge: in the spool when this returns (see
+        adapters/audit_spool.py), in the document store within about `audit_ship_seconds`."""
+        self.audit_trail.append(tenant_id, action, detail)
 
     async def audited(self, tenant_id: str, action: str, detail: dict, change: Awaitable[T]) -> T:
-        """Run `change` (the forward to a factory) while the audit record is written in the thread pool, and answer only
-        once both are done: the audit insert costs no latency of its own and never blocks the event loop.
-
-        Durability is what it was when the record was written before the forward: no answer reaches the client before its
-        audit record is stored, and a record is written even when the client goes away (the thread finishes). What changed:
-        the two now run at the same time, so when the document store fails, the factory may already have made the change
-        although the client gets a 5xx (before, such a request was refused unforwarded). The record is then logged at
-        ERROR level with all its fields, so the trail can be completed from the log; a 5xx never promised "not done",
-        and changes through the edge are idempotent (Idempotency-Key), so the client retries safely.
-        """
-        writing = asyncio.ensure_future(run_in_threadpool(self.audit, tenant_id, action, detail))
+        """Record the change in the audit trail, then make it (the forward to a factory): a record exists for every
+        change answered, also for one the factory refuses, and one the spool cannot take (a full disk) is not forwarded."""
         try:
-            return await change
-        finally:
-            try:
-                await asyncio.shield(writing)
-            except Exception:
-                log.error("audit record not stored: tenant_id=%s action=%s detail=%r", tenant_id, action, detail, exc_info=True)
-                raise
+            self.audit(tenant_id, action, detail)
+        except Exception:
+            change.close()  # the forward never started
+            log.error("audit record not stored: tenant_id=%s action=%s detail=%r", tenant_id, action, detail, exc_info=True)
+            raise
+        return await change
 
     def readiness_checks(self):
         def database():
@@ -111,11 +105,18 @@ class EdgeContainer:
             await self.bus.start()
         docs_task = install_merged_docs(app, self.clients)
         await self.webhook_worker.start()
+        await self.audit_shipper.start()
         try:
             yield
         finally:
             docs_task.cancel()
             await self.webhook_worker.stop()
+            await self.audit_shipper.stop()
+            try:
+                await run_in_threadpool(self.audit_trail.flush)  # what is left ships at the next start otherwise
+            except Exception:
+                log.warning("audit spool not drained at shutdown (%d bytes wait for the next start)", self.audit_trail.pending_bytes(), exc_info=True)
+            self.audit_trail.close()
             self._webhook_http.close()
             if self._owns_bus:
                 await self.bus.stop()

@@ -23,6 +23,9 @@ class EdgeSettings(ServiceSettings):
     webhook_retry_base_seconds: float = 30.0  # first retry after this, doubling up to six hours
     webhook_poll_seconds: float = 5.0
     webhook_timeout_seconds: float = 10.0
+    # audit records are in the local spool before a change is answered; the shipper moves them into the document store
+    # this often (and at once while it finds more)
+    audit_ship_seconds: float = 0.2
     # a verified API key is remembered this long per process; a key revoked through another edge replica keeps working
     # there at most this long (0: every request asks the database)
     api_key_cache_seconds: float = 5.0

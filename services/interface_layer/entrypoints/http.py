@@ -58,7 +58,7 @@ def build_router(container) -> APIRouter:
                               errors=[{"field": "partner_id", "message": "unknown partner"}])
             body = body.model_copy(update={"partner_id": found.json()["id"]})
         key_id, token = await run_in_threadpool(tenancy.create_key, tenant.id, body.name, body.partner_id)
-        await run_in_threadpool(container.audit, tenant.id, "api_key.created", {"key_id": key_id, "name": body.name, "partner_id": body.partner_id})
+        container.audit(tenant.id, "api_key.created", {"key_id": key_id, "name": body.name, "partner_id": body.partner_id})
         return schemas.ApiKeyCreatedOut(id=key_id, api_key=token)
 
     @router.get("/v1/api-keys", response_model=list[schemas.ApiKeyOut], tags=["api keys"])
