@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -11,6 +12,7 @@ from libs.contracts import topics
 from libs.platform.bus.port import Bus
 from libs.platform.docstore import DocumentStore
 from libs.platform.service import ServiceContainer
+from services.payment_factory.adapters.async_authorize import AsyncAuthorizer
 from services.payment_factory.adapters.group_commit import GroupCommitWriter
 from services.payment_factory.adapters.metadata import metadata
 from services.payment_factory.adapters.paypal_provider import PayPalProvider
@@ -67,6 +69,20 @@ class PaymentContainer(ServiceContainer):
         self.add_worker("ledger-hold-expiry", self.expire_holds_step, poll_seconds=settings.hold_expiry_poll_seconds)
         self.bus.subscribe([topics.INVOICES, topics.BILLING], settings.kafka_group, make_handler(self))
         self.add_worker("wallet-authorization-expiry", self._expire_authorizations, settings.authorization_expiry_poll_seconds)
+        self.authorizer: AsyncAuthorizer | None = None
+        if settings.async_authorizations and self.engine.dialect.name == "postgresql" and self.ledger.one_trip_holds:
+            self.authorizer = AsyncAuthorizer(settings.database_url, settings.database_schema, self.ledger, self.relay.wake)
+
+    @asynccontextmanager
+    async def lifespan(self, app):
+        async with super().lifespan(app):
+            if self.authorizer is not None:
+                await self.authorizer.open()
+            try:
+                yield
+            finally:
+                if self.authorizer is not None:
+                    await self.authorizer.close()
 
     def close(self) -> None:
         for provider in self.providers.values():

@@ -12,6 +12,9 @@ class PaymentSettings(ServiceSettings):
     kafka_group: str = "cloudbill-payment"
     port: int = 8003
     authorization_expiry_poll_seconds: float = 5.0
+    # PostgreSQL: device authorizations from the event loop over an asynchronous connection (adapters/async_authorize.py);
+    # off: every authorization runs in the thread pool through SQLAlchemy
+    async_authorizations: bool = True
 
     # SEPA: our creditor account for direct debits (pain.008) and the account refunds and payouts leave from (pain.001)
     sepa_creditor_name: str | None = None

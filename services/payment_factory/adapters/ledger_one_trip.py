@@ -45,7 +45,8 @@ def available(conn: Connection) -> bool:
 _CALLS: dict[str, str] = {}
 
 
-def _call(schema: str) -> str:
+def call_sql(schema: str) -> str:
+    """The call in `schema`, its parameters named as `hold_params` names them (psycopg's %(name)s style)."""
     sql = _CALLS.get(schema)
     if sql is None:
         quoted = '"' + schema.replace('"', '""') + '"'
@@ -59,8 +60,21 @@ def _call(schema: str) -> str:
 def hold(conn: Connection, tenant_id: str, row: Mapping, legs: Sequence[Leg], deltas: Mapping[str, Balance]) -> tuple[str, dict[str, Balance]]:
     """Place the hold whose transfer row is `row` (as SqlLedger builds it): ('held', each account's totals after it),
     ('recorded', {}) when the tenant already used the key, or ('refer', {}) to decide in Python. Only 'held' wrote."""
+    rows = conn.exec_driver_sql(call_sql(_schema(conn) or "public"), hold_params(tenant_id, row, legs, deltas)).all()
+    return outcome_of(rows)
+
+
+def outcome_of(rows: Sequence[Sequence]) -> tuple[str, dict[str, Balance]]:
+    """The function's answer: its outcome, and for 'held' each account's totals after the hold."""
+    outcome = rows[0][0]
+    if outcome != "held":
+        return outcome, {}
+    return outcome, {r[1]: Balance(int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows}
+
+
+def hold_params(tenant_id: str, row: Mapping, legs: Sequence[Leg], deltas: Mapping[str, Balance]) -> dict:
     accounts = sorted(deltas)
-    params = {
+    return {
         "tenant": tenant_id, "id": row["id"], "key": row["idempotency_key"], "hash": row["body_hash"], "expires": row["expires_at"],
         "now": row["created_at"], "metadata": json.dumps(row["metadata"]), "accounts": accounts,
         "dp": [deltas[a].debits_posted for a in accounts], "cp": [deltas[a].credits_posted for a in accounts],
@@ -68,8 +82,3 @@ def hold(conn: Connection, tenant_id: str, row: Mapping, legs: Sequence[Leg], de
         "debit": [leg.debit_account for leg in legs], "credit": [leg.credit_account for leg in legs],
         "currency": [leg.currency for leg in legs], "amount": [leg.amount_minor for leg in legs],
     }
-    rows = conn.exec_driver_sql(_call(_schema(conn) or "public"), params).all()
-    outcome = rows[0][0]
-    if outcome != "held":
-        return outcome, {}
-    return outcome, {r[1]: Balance(int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows}

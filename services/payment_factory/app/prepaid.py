@@ -68,14 +68,20 @@ def _alert(conn: Connection, tenant: str, customer_id: str, currency: str, befor
     `threshold`: when the caller already read it in this transaction; otherwise it is read here."""
     if threshold is None:
         threshold = _threshold(conn, tenant, customer_id, currency)
-    level = None
-    if (after == 0 and before > 0) or unpaid > 0:
-        level = "depleted"
-    elif threshold and before >= threshold > after:
-        level = "low"
+    level = alert_level(before, after, threshold, unpaid)
     if level:
         write_outbox(conn, outbox, tenant, topics.PAYMENTS, customer_id, WalletBalanceAlert(
             customer_id=customer_id, currency=currency, level=level, available_minor=after, threshold_minor=threshold, unpaid_minor=unpaid))
+
+
+def alert_level(before: int, after: int, threshold: int, unpaid: int = 0) -> str | None:
+    """Which crossing, if any, a change of the available balance from `before` to `after` is: 'depleted' (reached zero,
+    or usage went unpaid) or 'low' (fell below the threshold)."""
+    if (after == 0 and before > 0) or unpaid > 0:
+        return "depleted"
+    if threshold and before >= threshold > after:
+        return "low"
+    return None
 
 
 def set_low_balance(engine: Engine, tenant: str, customer_id: str, threshold: Money) -> dict[str, Any]:
@@ -111,9 +117,7 @@ def authorize(engine: Engine, books: SqlLedger, tenant: str, key: str, customer_
     """
     with engine.begin() as conn:
         wallet, receivable = _accounts(books, conn, tenant, customer_id, amount.currency)
-        held = books.hold_unless_recorded(conn, tenant, TransferRequest(
-            f"authorize:{key}", (Leg(wallet, receivable, amount.minor, amount.currency),),
-            {"kind": "authorization", "customer_id": customer_id, "reference": reference}, pending=True, expires_at=now + ttl))
+        held = books.hold_unless_recorded(conn, tenant, authorization_request(key, wallet, receivable, customer_id, amount, reference, now + ttl))
         if held is None:  # a retried request (same key) answers with its authorization; the expiry it asked for then is kept
             existing = _authorization(conn, books.transfer_by_key(conn, tenant, f"authorize:{key}").id)
             if (existing["customer_id"], existing["amount_minor"], existing["currency"]) != (customer_id, amount.minor, amount.currency):
@@ -126,6 +130,13 @@ def authorize(engine: Engine, books: SqlLedger, tenant: str, key: str, customer_
         after = balances[wallet].available(NormalSide.CREDIT)
         _alert(conn, tenant, customer_id, amount.currency, after + amount.minor, after, threshold=int(threshold or 0))  # the hold took `amount`
         return row
+
+
+def authorization_request(key: str, wallet: str, receivable: str, customer_id: str, amount: Money, reference: str | None,
+                          expires_at: datetime) -> TransferRequest:
+    """The ledger hold an authorization places (also built by adapters/async_authorize.py: the same transfer)."""
+    return TransferRequest(f"authorize:{key}", (Leg(wallet, receivable, amount.minor, amount.currency),),
+                           {"kind": "authorization", "customer_id": customer_id, "reference": reference}, pending=True, expires_at=expires_at)
 
 
 # Built once: SQLAlchemy then reuses its cache key and compiled form on every authorization (the hot path)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import orjson
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs.platform.problems import Problem, not_found
@@ -82,10 +83,17 @@ def build_prepaid_router(c, money) -> APIRouter:
 
     @router.post("/wallets/{customer_id}/authorizations", status_code=201, response_model=AuthorizationOut,
                  summary="May this device consume this much? Reserves it on the wallet, or answers 409 insufficient-funds")
-    def authorize(customer_id: str, body: AuthorizationIn, tenant_id: str = tenant,
-                  idempotency_key: str = Header(min_length=1, max_length=200)):
-        made = prepaid.authorize(c.engine, c.ledger, tenant_id, idempotency_key, customer_id, money(body.amount, body.currency),
-                                 timedelta(seconds=body.ttl_seconds), body.reference, c.clock.now())
+    async def authorize(customer_id: str, body: AuthorizationIn, tenant_id: str = tenant,
+                        idempotency_key: str = Header(min_length=1, max_length=200)):
+        # from the event loop on PostgreSQL; what that path hands back (first use of a wallet, a retried key, a refusal)
+        # and SQLite run the Python path in the thread pool
+        amount, ttl, now = money(body.amount, body.currency), timedelta(seconds=body.ttl_seconds), c.clock.now()
+        made = None
+        if c.authorizer is not None:
+            made = await c.authorizer.authorize(tenant_id, idempotency_key, customer_id, amount, ttl, body.reference, now)
+        if made is None:
+            made = await run_in_threadpool(prepaid.authorize, c.engine, c.ledger, tenant_id, idempotency_key, customer_id, amount, ttl,
+                                           body.reference, now)
         return authorization_response(made)
 
     def _closing(action, authorization_id: str, *args):
