@@ -22,7 +22,7 @@ from libs.platform.runtime import make_bus, make_docstore
 from libs.platform.worker import Worker
 from services.interface_layer.adapters.audit_spool import AuditSpool
 from services.interface_layer.adapters.billing_targets import HttpUsageTargets
-from services.interface_layer.adapters.factory_clients import factory_client
+from services.interface_layer.adapters.factory_clients import AiohttpForwarder, Forwarder, HttpxForwarder, factory_client
 from services.interface_layer.adapters import tables  # noqa: F401  (registers the tables)
 from services.interface_layer.adapters.metadata import metadata
 from services.interface_layer.app.ingest_usage import IngestUsage
@@ -54,6 +54,10 @@ class EdgeContainer:
         self.clients = {
             name: factory_client(url if name not in transports else "http://" + name, transports.get(name))
             for name, url in urls.items()
+        }
+        # what the proxy forwards goes over aiohttp directly; in-process transports (embedded mode) through the clients
+        self.forwarders: dict[str, Forwarder] = {
+            name: HttpxForwarder(self.clients[name]) if name in transports else AiohttpForwarder(url) for name, url in urls.items()
         }
         self.ingest = IngestUsage(self.bus, HttpUsageTargets(self.clients["billing"], settings.internal_token), self.clock,
                                   settings.future_tolerance_seconds, settings.max_event_age_days,
@@ -122,6 +126,8 @@ class EdgeContainer:
                 await self.bus.stop()
             for client in self.clients.values():
                 await client.aclose()
+            for forwarder in self.forwarders.values():
+                await forwarder.aclose()
 
 
 def build(settings: EdgeSettings | None = None, **overrides) -> EdgeContainer:

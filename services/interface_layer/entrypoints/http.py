@@ -146,9 +146,9 @@ def build_router(container) -> APIRouter:
         if not path.startswith(PUBLIC_PATHS):
             who = await authenticate_async(request, tenancy)
             if who.partner_id:
-                return await partner_view(request, path, who, container.clients, container.settings.internal_token)
+                return await partner_view(request, path, who, container.clients, container.forwarders, container.settings.internal_token)
             tenant_id = who.id
-        forwarding = forward(request, container.clients[owner], path, tenant_id, container.settings.internal_token)
+        forwarding = forward(request, container.forwarders[owner], path, tenant_id, container.settings.internal_token)
         if request.method != "GET" and tenant_id:
             try:
                 return await container.audited(tenant_id, "request", {"method": request.method, "path": f"/v1/{path}"}, forwarding)

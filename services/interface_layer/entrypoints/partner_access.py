@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from libs.platform.problems import Problem
 from libs.platform.web import INTERNAL_TOKEN_HEADER, TENANT_HEADER
+from services.interface_layer.adapters.factory_clients import Forwarder
 from services.interface_layer.app.tenancy import Tenant
 from services.interface_layer.entrypoints.proxy import forward
 
@@ -40,19 +41,20 @@ async def internal_get(client: httpx.AsyncClient, path: str, tenant_id: str, tok
         raise Problem(503, "service-unavailable", "Service unavailable", type(exc).__name__, headers={"Retry-After": "5"}) from None
 
 
-async def partner_view(request: Request, path: str, who: Tenant, clients: dict[str, httpx.AsyncClient], token: str) -> Response:
+async def partner_view(request: Request, path: str, who: Tenant, clients: dict[str, httpx.AsyncClient], forwarders: dict[str, Forwarder],
+                       token: str) -> Response:
     if request.method != "GET" or not READABLE.match(path):
         raise forbidden()
     parts, own = path.split("/"), who.partner_id
     if parts[0] == "partner-accounts":
         if parts[1] != own:
             raise _not_found(path)
-        return await forward(request, clients["payment"], path, who.id, token)
+        return await forward(request, forwarders["payment"], path, who.id, token)
     if parts[0] == "partner-statements":
         if len(parts) == 1:
             params = [(k, v) for k, v in request.query_params.multi_items() if k != "partner_id"] + [("partner_id", own)]
-            return await forward(request, clients["payment"], path, who.id, token, params)
-        response = await forward(request, clients["payment"], path, who.id, token)
+            return await forward(request, forwarders["payment"], path, who.id, token, params)
+        response = await forward(request, forwarders["payment"], path, who.id, token)
         if response.status_code == 200 and json.loads(response.body).get("partner_id") != own:
             raise _not_found(path)
         return response
@@ -60,4 +62,4 @@ async def partner_view(request: Request, path: str, who: Tenant, clients: dict[s
     document = invoice.json() if invoice.status_code == 200 else {}
     if document.get("customer_id") != own or document.get("type_code") != "389":
         raise _not_found(path)  # only the partner's own self-billing statements
-    return await forward(request, clients["invoice"], path, who.id, token)
+    return await forward(request, forwarders["invoice"], path, who.id, token)

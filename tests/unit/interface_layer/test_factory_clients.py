@@ -1,4 +1,4 @@
-"""The edge's factory client (httpx API over aiohttp) against a real HTTP server on localhost, through `proxy.forward`."""
+"""The edge's forwarders (aiohttp directly; httpx's API over aiohttp) against a real HTTP server on localhost, through `proxy.forward`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from starlette.requests import Request
 
 from libs.platform.problems import Problem
-from services.interface_layer.adapters.factory_clients import factory_client
+from services.interface_layer.adapters.factory_clients import AiohttpForwarder, HttpxForwarder, factory_client
 from services.interface_layer.entrypoints.proxy import forward
 
 
@@ -51,6 +51,16 @@ def factory():
     server.server_close()
 
 
+FORWARDERS = {"aiohttp": AiohttpForwarder, "httpx": lambda url: HttpxForwarder(factory_client(url))}
+
+
+async def closed(forwarder) -> None:
+    await forwarder.aclose()
+    client = getattr(forwarder, "_client", None)
+    if client is not None:
+        await client.aclose()
+
+
 def edge_request(path: str, body: bytes, headers: dict[str, str]) -> Request:
     scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "query_string": b"ttl=5", "root_path": "",
              "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()], "scheme": "http", "server": ("127.0.0.1", 1)}
@@ -66,18 +76,19 @@ def edge_request(path: str, body: bytes, headers: dict[str, str]) -> Request:
     return Request(scope, receive)
 
 
-def test_forward_passes_body_tenant_and_allowed_headers_both_ways_over_one_kept_alive_connection(factory):
+@pytest.mark.parametrize("kind", FORWARDERS)
+def test_forward_passes_body_tenant_and_allowed_headers_both_ways_over_one_kept_alive_connection(factory, kind):
     async def run():
-        client = factory_client(factory)
+        forwarder = FORWARDERS[kind](factory)
         try:
             answers = []
             for i in range(3):
                 request = edge_request("/v1/wallets/c1/authorizations", b'{"amount": "0.01"}',
                                        {"content-type": "application/json", "idempotency-key": f"k{i}", "cookie": "session=secret"})
-                answers.append(await forward(request, client, "wallets/c1/authorizations", "tenant-1", "internal-token"))
+                answers.append(await forward(request, forwarder, "wallets/c1/authorizations", "tenant-1", "internal-token"))
             return answers
         finally:
-            await client.aclose()
+            await closed(forwarder)
 
     answers = asyncio.run(run())
     assert [a.status_code for a in answers] == [201, 201, 201]
@@ -89,17 +100,18 @@ def test_forward_passes_body_tenant_and_allowed_headers_both_ways_over_one_kept_
     assert len(Echo.connections) == 1  # later calls reuse the first connection
 
 
-def test_a_factory_that_does_not_answer_is_a_503_with_retry_after():
+@pytest.mark.parametrize("kind", FORWARDERS)
+def test_a_factory_that_does_not_answer_is_a_503_with_retry_after(kind):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
 
     async def run():
-        client = factory_client(f"http://127.0.0.1:{port}")
+        forwarder = FORWARDERS[kind](f"http://127.0.0.1:{port}")
         try:
-            await forward(edge_request("/v1/customers", b"{}", {"content-type": "application/json"}), client, "customers", "t", "x")
+            await forward(edge_request("/v1/customers", b"{}", {"content-type": "application/json"}), forwarder, "customers", "t", "x")
         finally:
-            await client.aclose()
+            await closed(forwarder)
 
     with pytest.raises(Problem) as problem:
         asyncio.run(run())
