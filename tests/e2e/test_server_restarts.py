@@ -1,6 +1,6 @@
 """Faults in the servers themselves, injected mid-stream on the real ones: the Kafka broker restarted, then
 PostgreSQL restarted. Clients retry what was not acknowledged (as they must); afterwards every acknowledged
-event is counted exactly once."""
+event is counted exactly once, and a device's authorization retried across the restart is held once."""
 
 import os
 import subprocess
@@ -40,6 +40,23 @@ def deliver(client, events: list[dict], deadline: float) -> None:
         time.sleep(0.5)
 
 
+def authorize(client, customer_id: str, key: str, deadline: float) -> None:
+    """A device's authorization of 1.50 EUR, retried with the same key on 5xx and dropped connections until answered."""
+    while True:
+        try:
+            response = client.post(f"/v1/wallets/{customer_id}/authorizations", json={"amount": "1.50", "currency": "EUR"},
+                                   headers={"Idempotency-Key": key})
+            if response.status_code == 201:
+                return
+            assert response.status_code >= 500, response.text
+        except Exception as exc:
+            if "AssertionError" in type(exc).__name__:
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError("an authorization was not answered within the deadline")
+        time.sleep(0.5)
+
+
 @pytest.mark.parametrize("server", ["kafka", "postgres"])
 def test_a_server_restarted_mid_stream_loses_and_doubles_nothing(cluster, tenant_client, server):
     c = tenant_client
@@ -66,12 +83,19 @@ def test_a_server_restarted_mid_stream_loses_and_doubles_nothing(cluster, tenant
             if b == BATCHES // 3:
                 sent.set()  # a third is in: now the server goes down
 
+    device = customers[0]["id"]
+    ok(c.post(f"/v1/accounts/{device}/wallet/top-ups", json={"amount": "10.00", "currency": "EUR"}, headers={"Idempotency-Key": f"top-{suffix}"}), 201)
+    authorize(c, device, f"before-{suffix}", deadline)  # the payment factory's async connections are open and in use
+
     sender = threading.Thread(target=stream)
     sender.start()
     assert sent.wait(120)
     restart(server)
+    authorize(c, device, f"after-{suffix}", deadline)  # retried with its key until answered, as a device does
     sender.join(300)
     assert not sender.is_alive()
+    wallet = ok(c.get(f"/v1/wallets/{device}"))
+    assert (wallet["held_minor"], wallet["available_minor"], wallet["open_authorizations"]) == (300, 700, 2)  # each once
 
     expected = [BATCHES // CUSTOMERS * PER_BATCH] * CUSTOMERS
 
