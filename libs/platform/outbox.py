@@ -38,17 +38,15 @@ def outbox_table(metadata: MetaData) -> OutboxTable:
 
 
 def write_outbox(conn: Connection, outbox: OutboxTable, tenant_id: str, topic: str, key: str, event: Contract, message_id: str | None = None) -> str:
+    values = outbox_values(tenant_id, topic, key, event, message_id)
+    conn.execute(outbox.table.insert().values(**values))
+    return values["message_id"]
+
+
+def outbox_values(tenant_id: str, topic: str, key: str, event: Contract, message_id: str | None = None) -> dict:
+    """The columns of an outbox row for `event` (also written without SQLAlchemy, by the payment factory's async path)."""
     mid = message_id or new_id("msg")
-    conn.execute(
-        outbox.table.insert().values(
-            message_id=mid,
-            topic=topic,
-            key=key,
-            payload=encode(tenant_id, event, mid),
-            created_at=datetime.now(timezone.utc),
-        )
-    )
-    return mid
+    return {"message_id": mid, "topic": topic, "key": key, "payload": encode(tenant_id, event, mid), "created_at": datetime.now(timezone.utc)}
 
 
 @dataclass(frozen=True)

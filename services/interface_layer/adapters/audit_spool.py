@@ -58,6 +58,7 @@ class AuditSpool:
         self._lock = threading.Lock()  # appends (event loop and thread pool) against truncation (the shipper)
         self._ship_lock = threading.Lock()  # one shipper at a time (the worker, and flush() at shutdown or in tests)
         self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._offset = self._read_offset()  # the slot is this process's alone: from here on the file only follows it
         docstore.ensure_unique_index(COLLECTION, ["id"])
 
     def append(self, tenant_id: str, action: str, detail: dict[str, Any]) -> None:
@@ -70,12 +71,14 @@ class AuditSpool:
             raise OSError(f"audit spool: wrote {written} of {len(line)} bytes")
 
     def pending_bytes(self) -> int:
-        return os.path.getsize(self._path) - self._shipped()
+        return os.fstat(self._fd).st_size - self._offset
 
     def ship_next(self) -> bool:
         """Ship up to `max_batch` records; True when it shipped some (the Worker then calls again at once)."""
         with self._ship_lock:
-            start = self._shipped()
+            start = self._offset
+            if os.fstat(self._fd).st_size == start:  # nothing new: the idle poll opens no file
+                return False
             with open(self._path, "rb") as spool:
                 spool.seek(start)
                 lines = list(islice(spool, self._max_batch))
@@ -98,7 +101,7 @@ class AuditSpool:
         os.close(self._fd)
         os.close(self._slot_fd)  # releases the slot
 
-    def _shipped(self) -> int:
+    def _read_offset(self) -> int:
         try:
             return int(self._offset_path.read_text() or 0)
         except FileNotFoundError:
@@ -108,6 +111,7 @@ class AuditSpool:
         partial = self._offset_path.with_suffix(".tmp")
         partial.write_text(str(offset))
         os.replace(partial, self._offset_path)
+        self._offset = offset
 
     def _rotate_if_drained(self, shipped: int) -> None:
         if shipped < self._rotate_bytes:

@@ -16,21 +16,19 @@ the precise refusal), and a lost connection (the Python path has the engine's pr
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from libs.contracts import topics
-from libs.contracts.envelope import encode
-from libs.contracts.events import WalletBalanceAlert
-from libs.ids import new_id
 from libs.money import Money
+from libs.platform.outbox import outbox_values
 from services.payment_factory.adapters import ledger_one_trip
 from services.payment_factory.adapters.sql_ledger import SqlLedger
 from services.payment_factory.app.accounts import customer_code, known_account_id
-from services.payment_factory.app.prepaid import alert_level, authorization_request
+from services.payment_factory.app.prepaid import authorization_request, authorization_row, balance_alert
 from services.payment_factory.domain.ledger import account_deltas
 from services.payment_factory.domain.ledger_accounts import AccountPurpose, NormalSide
 
@@ -41,14 +39,10 @@ class _HandBack(Exception):
     """Roll back and let the Python path decide."""
 
 
-def _quoted(schema: str) -> str:
-    return '"' + schema.replace('"', '""') + '"'
-
-
 class AsyncAuthorizer:
     def __init__(self, url: str, schema: str, books: SqlLedger, on_outbox_row, max_connections: int = 4):
         self._books, self._on_outbox_row = books, on_outbox_row
-        q = _quoted(schema)
+        q = ledger_one_trip.quoted(schema)
         self._hold = ledger_one_trip.call_sql(schema)
         self._insert = (
             f"INSERT INTO {q}.wallet_authorizations (id, tenant_id, customer_id, currency, amount_minor, captured_minor, status, "
@@ -76,32 +70,26 @@ class AsyncAuthorizer:
         if wallet is None or receivable is None:
             return None
         request = authorization_request(key, wallet, receivable, customer_id, amount, reference, now + ttl)
-        deltas = account_deltas(request.legs, True)
-        transfer, hold_row = self._books._new_transfer(tenant, request.idempotency_key, request.body_hash(), request.legs,
-                                                       request.metadata, True, request.expires_at)
-        row = {"id": transfer.id, "tenant_id": tenant, "customer_id": customer_id, "currency": amount.currency, "amount_minor": amount.minor,
-               "captured_minor": 0, "status": "open", "reference": reference, "expires_at": now + ttl, "created_at": now}
+        transfer, hold_row = self._books.new_hold(tenant, request)
+        row = authorization_row(transfer.id, tenant, customer_id, amount, reference, now, ttl)
         alerted = False
         try:
             async with self._pool.connection(timeout=2) as conn:
                 async with conn.transaction():
-                    cur = await conn.execute(self._hold, ledger_one_trip.hold_params(tenant, hold_row, transfer.legs, deltas))
+                    cur = await conn.execute(self._hold, ledger_one_trip.hold_params(tenant, hold_row, transfer.legs,
+                                                                                    account_deltas(request.legs, True)))
                     outcome, balances = ledger_one_trip.outcome_of(await cur.fetchall())
                     if outcome != "held":
                         raise _HandBack(outcome)
                     threshold = int((await (await conn.execute(self._insert, row)).fetchone())[0] or 0)
                     after = balances[wallet].available(NormalSide.CREDIT)
-                    level = alert_level(after + amount.minor, after, threshold)  # the hold took `amount`
-                    if level:
-                        alert = WalletBalanceAlert(customer_id=customer_id, currency=amount.currency, level=level, available_minor=after,
-                                                   threshold_minor=threshold, unpaid_minor=0)
-                        message_id = new_id("msg")
-                        await conn.execute(self._outbox, {"message_id": message_id, "topic": topics.PAYMENTS, "key": customer_id,
-                                                          "payload": encode(tenant, alert, message_id), "created_at": datetime.now(timezone.utc)})
+                    alert = balance_alert(customer_id, amount.currency, after + amount.minor, after, threshold)  # the hold took `amount`
+                    if alert is not None:
+                        await conn.execute(self._outbox, outbox_values(tenant, topics.PAYMENTS, customer_id, alert))
                         alerted = True
         except _HandBack:
             return None
-        except (psycopg.OperationalError, psycopg.errors.SerializationFailure) as exc:
+        except psycopg.OperationalError as exc:  # a lost connection, a pool timeout, a serialization failure
             log.warning("authorization handed to the thread pool path after %s", type(exc).__name__)
             return None
         if alerted:

@@ -45,13 +45,17 @@ def available(conn: Connection) -> bool:
 _CALLS: dict[str, str] = {}
 
 
+def quoted(schema: str) -> str:
+    """`schema` as a quoted SQL identifier."""
+    return '"' + schema.replace('"', '""') + '"'
+
+
 def call_sql(schema: str) -> str:
     """The call in `schema`, its parameters named as `hold_params` names them (psycopg's %(name)s style)."""
     sql = _CALLS.get(schema)
     if sql is None:
-        quoted = '"' + schema.replace('"', '""') + '"'
         sql = _CALLS[schema] = (
-            f"SELECT r_outcome, r_account, r_dp, r_cp, r_dq, r_cq FROM {quoted}.{FUNCTION}("
+            f"SELECT r_outcome, r_account, r_dp, r_cp, r_dq, r_cq FROM {quoted(schema)}.{FUNCTION}("
             "%(tenant)s, %(id)s, %(key)s, %(hash)s, %(expires)s, %(now)s, %(metadata)s::json, "
             "%(accounts)s, %(dp)s, %(cp)s, %(dq)s, %(cq)s, %(debit)s, %(credit)s, %(currency)s, %(amount)s)")
     return sql

@@ -101,8 +101,7 @@ class SqlLedger:
             raise InvalidTransfer("hold_unless_recorded places plain holds (pending=True, no reversal)")
         deltas, digest = account_deltas(request.legs, True), request.body_hash()
         if self.one_trip_holds and ledger_one_trip.available(conn):
-            transfer, row = self._new_transfer(tenant_id, request.idempotency_key, digest, request.legs, request.metadata, True,
-                                               request.expires_at)
+            transfer, row = self.new_hold(tenant_id, request)
             outcome, after = ledger_one_trip.hold(conn, tenant_id, row, transfer.legs, deltas)
             if outcome == "held":
                 return transfer, after
@@ -228,6 +227,11 @@ class SqlLedger:
         insert_entries(conn, self.t, tenant_id, transfer.id, legs, pending, transfer.created_at)
         apply_deltas(conn, self.t, deltas)
         return transfer
+
+    def new_hold(self, tenant_id: str, request: TransferRequest) -> tuple[Transfer, dict]:
+        """A new hold for `request` and its transfer row, unwritten (for the one-trip hold function's callers)."""
+        return self._new_transfer(tenant_id, request.idempotency_key, request.body_hash(), request.legs, request.metadata, True,
+                                  request.expires_at)
 
     def _new_transfer(self, tenant_id: str, key: str, digest: str, legs: Sequence[Leg], metadata: Mapping[str, Any], pending: bool,
                       expires_at: datetime | None, reverses: str | None = None, pending_id: str | None = None) -> tuple[Transfer, dict]:

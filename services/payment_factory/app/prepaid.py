@@ -68,20 +68,22 @@ def _alert(conn: Connection, tenant: str, customer_id: str, currency: str, befor
     `threshold`: when the caller already read it in this transaction; otherwise it is read here."""
     if threshold is None:
         threshold = _threshold(conn, tenant, customer_id, currency)
-    level = alert_level(before, after, threshold, unpaid)
-    if level:
-        write_outbox(conn, outbox, tenant, topics.PAYMENTS, customer_id, WalletBalanceAlert(
-            customer_id=customer_id, currency=currency, level=level, available_minor=after, threshold_minor=threshold, unpaid_minor=unpaid))
+    alert = balance_alert(customer_id, currency, before, after, threshold, unpaid)
+    if alert is not None:
+        write_outbox(conn, outbox, tenant, topics.PAYMENTS, customer_id, alert)
 
 
-def alert_level(before: int, after: int, threshold: int, unpaid: int = 0) -> str | None:
-    """Which crossing, if any, a change of the available balance from `before` to `after` is: 'depleted' (reached zero,
-    or usage went unpaid) or 'low' (fell below the threshold)."""
+def balance_alert(customer_id: str, currency: str, before: int, after: int, threshold: int, unpaid: int = 0) -> WalletBalanceAlert | None:
+    """The alert a change of the available balance from `before` to `after` raises, if it crosses a line: 'depleted'
+    (reached zero, or usage went unpaid) or 'low' (fell below the threshold)."""
     if (after == 0 and before > 0) or unpaid > 0:
-        return "depleted"
-    if threshold and before >= threshold > after:
-        return "low"
-    return None
+        level = "depleted"
+    elif threshold and before >= threshold > after:
+        level = "low"
+    else:
+        return None
+    return WalletBalanceAlert(customer_id=customer_id, currency=currency, level=level, available_minor=after, threshold_minor=threshold,
+                              unpaid_minor=unpaid)
 
 
 def set_low_balance(engine: Engine, tenant: str, customer_id: str, threshold: Money) -> dict[str, Any]:
@@ -124,12 +126,18 @@ def authorize(engine: Engine, books: SqlLedger, tenant: str, key: str, customer_
                 raise IdempotencyConflict(f"idempotency key {key!r} was used for another authorization")
             return existing
         hold, balances = held
-        row = {"id": hold.id, "tenant_id": tenant, "customer_id": customer_id, "currency": amount.currency, "amount_minor": amount.minor,
-               "captured_minor": 0, "status": "open", "reference": reference, "expires_at": now + ttl, "created_at": now}
+        row = authorization_row(hold.id, tenant, customer_id, amount, reference, now, ttl)
         threshold = conn.execute(_INSERT_AUTHORIZATION, {**row, **_threshold_params(tenant, customer_id, amount.currency)}).scalar()
         after = balances[wallet].available(NormalSide.CREDIT)
         _alert(conn, tenant, customer_id, amount.currency, after + amount.minor, after, threshold=int(threshold or 0))  # the hold took `amount`
         return row
+
+
+def authorization_row(hold_id: str, tenant: str, customer_id: str, amount: Money, reference: str | None, now: datetime,
+                      ttl: timedelta) -> dict[str, Any]:
+    """The wallet_authorizations row of a new authorization (also written by adapters/async_authorize.py)."""
+    return {"id": hold_id, "tenant_id": tenant, "customer_id": customer_id, "currency": amount.currency, "amount_minor": amount.minor,
+            "captured_minor": 0, "status": "open", "reference": reference, "expires_at": now + ttl, "created_at": now}
 
 
 def authorization_request(key: str, wallet: str, receivable: str, customer_id: str, amount: Money, reference: str | None,
