@@ -4,6 +4,11 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$REPO/deploy/install.sh"
+# poppler-utils: the PDF tests rasterize an invoice page with pdftoppm (a test tool, not a runtime dependency)
+if ! command -v pdftoppm >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends poppler-utils >/dev/null
+fi
 cd "$REPO"
 export CLOUDBILL_STATE_DIR="${CLOUDBILL_STATE_DIR:-$REPO/.state/infra}"
 cleanup() { bash "$REPO/deploy/local/stack.sh" down || true; }
