@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 
 
 def make_engine(url: str | None, schema: str, sqlite_dir: Path | None = None, pool_size: int = 10) -> Engine:
@@ -27,6 +27,12 @@ def make_engine(url: str | None, schema: str, sqlite_dir: Path | None = None, po
     with engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     return engine.execution_options(schema_translate_map={None: schema})
+
+
+def schema_of(conn: Connection) -> str:
+    """The PostgreSQL schema this connection's tables map into (`make_engine`), for SQL written by hand."""
+    translate = conn.get_execution_options().get("schema_translate_map") or {}
+    return translate.get(None) or "public"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 
 from sqlalchemy import Connection
 
+from libs.platform.db import schema_of
 from services.payment_factory.domain.ledger import Leg
 from services.payment_factory.domain.ledger_accounts import Balance
 
@@ -24,16 +25,11 @@ FUNCTION = "ledger_hold_unless_recorded"
 _AVAILABLE: dict[str, bool] = {}  # schema -> whether its migrations created the function
 
 
-def _schema(conn: Connection) -> str | None:
-    translate = conn.get_execution_options().get("schema_translate_map") or {}
-    return translate.get(None)
-
-
 def available(conn: Connection) -> bool:
     """Whether this connection's schema has the function (looked up once per schema and process)."""
     if conn.dialect.name != "postgresql":
         return False
-    schema = _schema(conn) or "public"
+    schema = schema_of(conn)
     found = _AVAILABLE.get(schema)
     if found is None:
         found = _AVAILABLE[schema] = conn.exec_driver_sql(
@@ -64,7 +60,7 @@ def call_sql(schema: str) -> str:
 def hold(conn: Connection, tenant_id: str, row: Mapping, legs: Sequence[Leg], deltas: Mapping[str, Balance]) -> tuple[str, dict[str, Balance]]:
     """Place the hold whose transfer row is `row` (as SqlLedger builds it): ('held', each account's totals after it),
     ('recorded', {}) when the tenant already used the key, or ('refer', {}) to decide in Python. Only 'held' wrote."""
-    rows = conn.exec_driver_sql(call_sql(_schema(conn) or "public"), hold_params(tenant_id, row, legs, deltas)).all()
+    rows = conn.exec_driver_sql(call_sql(schema_of(conn)), hold_params(tenant_id, row, legs, deltas)).all()
     return outcome_of(rows)
 
 
