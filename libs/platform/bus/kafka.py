@@ -208,14 +208,38 @@ class KafkaBus:
         return found
 
     async def _consume(self, consumer: AIOKafkaConsumer, handler: Handler | PipelinedHandler, batch_size: int, depth: int) -> None:
-        """Fetch, hand each partition's records to the handler, commit what is durable; see `_Pipeline`."""
+        """Hand each partition's fetched records to the handler, commit what is durable (see `_Pipeline`), while
+        `_fetch_ahead` takes the next records from aiokafka."""
         pipeline = _Pipeline(consumer, self._prefix, handler, depth)
+        ahead: asyncio.Queue = asyncio.Queue(maxsize=1)
+        fetching = asyncio.create_task(self._fetch_ahead(consumer, pipeline, batch_size, ahead))
         try:
-            while not self._stopping.is_set():
-                batches = await consumer.getmany(timeout_ms=200, max_records=batch_size)
-                await pipeline.feed(batches)
+            while True:
+                getting = asyncio.ensure_future(ahead.get())
+                await asyncio.wait({getting, fetching}, return_when=asyncio.FIRST_COMPLETED)
+                if not getting.done():  # the fetching stopped, or failed: raise what failed it, as the inline fetch did
+                    getting.cancel()
+                    fetching.result()
+                    break
+                if self._stopping.is_set():  # fetched but not handled: not committed, so delivered again
+                    break
+                await pipeline.feed(*getting.result())
         finally:
+            fetching.cancel()
             await pipeline.close()
+
+    async def _fetch_ahead(self, consumer: AIOKafkaConsumer, pipeline: "_Pipeline", batch_size: int, ahead: asyncio.Queue) -> None:
+        """Take fetched records from aiokafka as soon as they arrive, one fetch ahead of the handler.
+
+        aiokafka asks the broker for a partition's next records only once the records it holds of that partition
+        are all taken. Taken only when the handler was done, the next fetch's round trip was added to every batch:
+        the edge's raw consumer, draining a backlog on one partition, waited about half of its time in getmany
+        (measured: 1.5 s of every 3 s, 0.15 s of it CPU). Each fetch is tagged with the partitions' generations
+        (`_Pipeline.tags`), so records fetched before a failed batch's seek are not handled after it."""
+        while not self._stopping.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=batch_size)
+            if batches:
+                await ahead.put((batches, pipeline.tags(batches)))
 
 
 class _Pipeline:
@@ -243,8 +267,18 @@ class _Pipeline:
         self._commit: asyncio.Task | None = None
         self._backoff = 0.2
 
-    async def feed(self, batches: dict) -> None:
+    def tags(self, batches: dict) -> dict[TopicPartition, int]:
+        """The generation of each partition of a fetch when it was fetched (see `feed`)."""
+        return {tp: self._generation.setdefault(tp, 0) for tp in batches}
+
+    async def feed(self, batches: dict, tags: dict[TopicPartition, int] | None = None) -> None:
+        """Start handling a fetch. Records fetched before their partition was sought back (tagged with an older
+        generation) or that are no longer this consumer's (revoked while they waited) are dropped: the seek, or
+        the partition's new owner, fetches them again."""
+        assigned = self._consumer.assignment() if tags is not None else None
         for tp, records in batches.items():
+            if tags is not None and (tags[tp] != self._generation.get(tp, 0) or tp not in assigned):
+                continue
             messages = [Message(r.topic[len(self._prefix):], r.key.decode() if r.key else None, r.value, r.partition, r.offset) for r in records]
             generation = self._generation.setdefault(tp, 0)
             if self._pipelined:

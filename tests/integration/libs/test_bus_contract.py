@@ -196,3 +196,34 @@ def make_bus_with_prefix(prefix: str):
     from libs.platform.bus.kafka import KafkaBus
 
     return KafkaBus(require_env("CLOUDBILL_KAFKA_BOOTSTRAP"), client_id="contract-2", partitions=2, topic_prefix=prefix)
+
+
+def test_records_fetched_ahead_of_a_failed_batch_are_handled_only_after_it_in_order():
+    """The consumer takes the next fetch while a batch is handled; when that batch fails and its partition is sought
+    back, what was fetched ahead must not be handled before the failed batch comes again."""
+    async def scenario():
+        bus, _ = make_bus("kafka")
+        calls: list[list[int]] = []
+        lock = threading.Lock()
+
+        def failing_once(messages):
+            with lock:
+                calls.append([int(m.value) for m in messages])
+                first_call = len(calls) == 1
+            if first_call:
+                threading.Event().wait(0.3)  # long enough for the next fetch to be taken meanwhile
+                raise RuntimeError("database down")
+
+        bus.subscribe(["contract.ahead"], "group-ahead", failing_once, batch_size=10)
+        await bus.start()
+        try:
+            await bus.publish_many([("contract.ahead", "k", f"{i}".encode()) for i in range(40)])
+            await until(lambda: sum(len(c) for c in calls[1:]) >= 40 and calls[-1][-1] == 39)
+        finally:
+            await bus.stop()
+        first, *rest = calls
+        assert first[0] == 0
+        handled_after = [v for c in rest for v in c]
+        assert handled_after == list(range(40)), f"after the failure the partition went on as {[c[0] for c in rest]}"
+
+    asyncio.run(scenario())
