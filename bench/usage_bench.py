@@ -210,7 +210,10 @@ def chart(result: dict) -> None:
     for name in ("rest", "kafka"):
         t = result[name]["timeline"]
         start = t[0][1]
-        ax.plot([x for x, _ in t], [n - start for _, n in t], label=f"{name}: {result[name]['recorded_per_second']:,.0f}/s recorded")
+        line, = ax.plot([x for x, _ in t], [n - start for _, n in t], label=f"{name}: {result[name]['recorded_per_second']:,.0f}/s recorded")
+        target = result["targets"]["rest_accepted_per_second" if name == "rest" else "kafka_recorded_per_second"]
+        end = t[-1][0]
+        ax.plot([0, end], [0, target * end], linestyle="--", color=line.get_color(), alpha=0.6, label=f"{name} target {target:,}/s")
     ax.set_xlabel("seconds")
     ax.set_ylabel("events recorded")
     ax.legend()
