@@ -213,6 +213,7 @@ class KafkaBus:
         pipeline = _Pipeline(consumer, self._prefix, handler, depth)
         ahead: asyncio.Queue = asyncio.Queue(maxsize=1)
         fetching = asyncio.create_task(self._fetch_ahead(consumer, pipeline, batch_size, ahead))
+        getting: asyncio.Future | None = None
         try:
             while True:
                 getting = asyncio.ensure_future(ahead.get())
@@ -226,6 +227,8 @@ class KafkaBus:
                 await pipeline.feed(*getting.result())
         finally:
             fetching.cancel()
+            if getting is not None:
+                getting.cancel()
             await pipeline.close()
 
     async def _fetch_ahead(self, consumer: AIOKafkaConsumer, pipeline: "_Pipeline", batch_size: int, ahead: asyncio.Queue) -> None:
@@ -246,8 +249,8 @@ class _Pipeline:
     """What a consumer has in flight, settled in fetch order, and the offset commits that follow.
 
     A plain handler (blocking, run in a thread) gets each partition's records of one fetch at the same time as the
-    other partitions' records (one thread each: their database round trips overlap), and the next fetch waits for
-    all of them. A pipelined handler (`subscribe_pipelined`) is awaited only until it has handed its batch on; up
+    other partitions' records (one thread each: their database round trips overlap), and the next fetch is handed
+    over only after all of them (it is taken from aiokafka meanwhile, see `KafkaBus._fetch_ahead`). A pipelined handler (`subscribe_pipelined`) is awaited only until it has handed its batch on; up
     to `depth` batches then travel at once while the next are prepared. Either way an offset is committed only
     after its batch's effect is durable, in order per partition, one commit request for all partitions; the commit
     itself travels while the next batch is handled (a crash before it lands redelivers, and the consumers
