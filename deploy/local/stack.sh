@@ -203,7 +203,19 @@ start_ferretdb() {
 }
 
 start_seaweedfs() {
+  # SeaweedFS binds four chosen ports and four gRPC ports (each +10000) that were not checked: once in a while one is
+  # taken and it never becomes ready, so a failed start is tried again on other ports.
   alive seaweedfs && return 0
+  local attempt
+  for attempt in 1 2 3; do
+    launch_seaweedfs && return 0
+    log "seaweedfs start $attempt of 3 failed; trying other ports"
+    stop_pid seaweedfs 15
+  done
+  die "seaweedfs did not start"
+}
+
+launch_seaweedfs() {
   local dir="$STATE/seaweedfs" s3 master volume filer
   s3=$(free_low_port); master=$(free_low_port); volume=$(free_low_port); filer=$(free_low_port)
   rm -rf "$dir"; mkdir -p "$dir/data" "$dir/logs"
@@ -221,7 +233,7 @@ EOF
 import boto3
 from botocore.config import Config
 boto3.client('s3', endpoint_url='http://127.0.0.1:$s3', aws_access_key_id='$S3_KEY', aws_secret_access_key='$S3_SECRET',
-             region_name='us-east-1', config=Config(s3={'addressing_style': 'path'}, retries={'max_attempts': 1})).list_buckets()"
+             region_name='us-east-1', config=Config(s3={'addressing_style': 'path'}, retries={'max_attempts': 1})).list_buckets()" || return 1
   {
     echo "export CLOUDBILL_S3_ENDPOINT=http://127.0.0.1:$s3"
     echo "export CLOUDBILL_S3_ACCESS_KEY=$S3_KEY"
