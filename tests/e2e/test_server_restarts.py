@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.cycle import ok, wait_for
@@ -24,37 +25,31 @@ def restart(server: str) -> None:
     subprocess.run(["bash", str(REPO / "deploy/local/stack.sh"), "restart", server], check=True, env=env, timeout=180)
 
 
-def deliver(client, events: list[dict], deadline: float) -> None:
-    """Send one batch until the platform acknowledges it (202); 5xx and timeouts are retried, as a client must."""
+def retried(send, expected: int, what: str, deadline: float) -> None:
+    """Call `send` until it answers `expected`: 5xx and dropped connections (a server restarting) are retried, as a
+    client must; any other answer fails the test."""
     while True:
         try:
-            response = client.post("/v1/usage/batch", json={"events": events})
-            if response.status_code == 202:
+            response = send()
+            if response.status_code == expected:
                 return
             assert response.status_code >= 500, response.text  # only unavailability may be retried
-        except Exception as exc:  # connection reset while a server restarts
-            if "AssertionError" in type(exc).__name__:
-                raise
+        except httpx.TransportError:
+            pass
         if time.monotonic() > deadline:
-            raise AssertionError("a batch was not acknowledged within the deadline")
+            raise AssertionError(f"{what} was not answered within the deadline")
         time.sleep(0.5)
+
+
+def deliver(client, events: list[dict], deadline: float) -> None:
+    """Send one usage batch until the platform acknowledges it (202)."""
+    retried(lambda: client.post("/v1/usage/batch", json={"events": events}), 202, "a usage batch", deadline)
 
 
 def authorize(client, customer_id: str, key: str, deadline: float) -> None:
-    """A device's authorization of 1.50 EUR, retried with the same key on 5xx and dropped connections until answered."""
-    while True:
-        try:
-            response = client.post(f"/v1/wallets/{customer_id}/authorizations", json={"amount": "1.50", "currency": "EUR"},
-                                   headers={"Idempotency-Key": key})
-            if response.status_code == 201:
-                return
-            assert response.status_code >= 500, response.text
-        except Exception as exc:
-            if "AssertionError" in type(exc).__name__:
-                raise
-        if time.monotonic() > deadline:
-            raise AssertionError("an authorization was not answered within the deadline")
-        time.sleep(0.5)
+    """A device's authorization of 1.50 EUR, retried with the same key until answered (201)."""
+    retried(lambda: client.post(f"/v1/wallets/{customer_id}/authorizations", json={"amount": "1.50", "currency": "EUR"},
+                                headers={"Idempotency-Key": key}), 201, "an authorization", deadline)
 
 
 @pytest.mark.parametrize("server", ["kafka", "postgres"])

@@ -250,7 +250,8 @@ class _Pipeline:
 
     A plain handler (blocking, run in a thread) gets each partition's records of one fetch at the same time as the
     other partitions' records (one thread each: their database round trips overlap), and the next fetch is handed
-    over only after all of them (it is taken from aiokafka meanwhile, see `KafkaBus._fetch_ahead`). A pipelined handler (`subscribe_pipelined`) is awaited only until it has handed its batch on; up
+    over only after all of them (it is taken from aiokafka meanwhile, see `KafkaBus._fetch_ahead`). A pipelined
+    handler (`subscribe_pipelined`) is awaited only until it has handed its batch on; up
     to `depth` batches then travel at once while the next are prepared. Either way an offset is committed only
     after its batch's effect is durable, in order per partition, one commit request for all partitions; the commit
     itself travels while the next batch is handled (a crash before it lands redelivers, and the consumers
@@ -274,13 +275,13 @@ class _Pipeline:
         """The generation of each partition of a fetch when it was fetched (see `feed`)."""
         return {tp: self._generation.setdefault(tp, 0) for tp in batches}
 
-    async def feed(self, batches: dict, tags: dict[TopicPartition, int] | None = None) -> None:
+    async def feed(self, batches: dict, tags: dict[TopicPartition, int]) -> None:
         """Start handling a fetch. Records fetched before their partition was sought back (tagged with an older
         generation) or that are no longer this consumer's (revoked while they waited) are dropped: the seek, or
         the partition's new owner, fetches them again."""
-        assigned = self._consumer.assignment() if tags is not None else None
+        assigned = self._consumer.assignment()
         for tp, records in batches.items():
-            if tags is not None and (tags[tp] != self._generation.get(tp, 0) or tp not in assigned):
+            if tags[tp] != self._generation.get(tp, 0) or tp not in assigned:
                 continue
             messages = [Message(r.topic[len(self._prefix):], r.key.decode() if r.key else None, r.value, r.partition, r.offset) for r in records]
             generation = self._generation.setdefault(tp, 0)

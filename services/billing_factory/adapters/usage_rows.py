@@ -19,7 +19,6 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import JSON, Connection, DateTime, String, bindparam, cast, column, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
 
 from libs.platform.db import schema_of
 from libs.platform.inbox import insert_ignoring_duplicates
@@ -77,7 +76,7 @@ def _copied_all(conn: Connection, rows: list[dict], properties: list[str]) -> bo
             for r, props in zip(rows, properties):
                 copy.write_row((r["tenant_id"], r["event_id"], r["subscription_id"], r["metric_code"], r["ts"], props,
                                 r["payload_hash"], r["received_at"]))
-    except (psycopg.errors.UniqueViolation, IntegrityError):
+    except psycopg.errors.UniqueViolation:  # raised by psycopg itself: the cursor is the driver's, not SQLAlchemy's
         savepoint.rollback()
         return False
     savepoint.commit()
