@@ -80,12 +80,11 @@ def _check_value(value: Any) -> str | None:
         if len(value) > 500:
             return "string values are limited to 500 characters"
         try:
-            as_number = Decimal(value)
+            value = Decimal(value)  # a number sent as text ("0.5") is a quantity like any other: the same checks
         except InvalidOperation:
-            return None
-        if not as_number.is_finite():
+            return None  # a label
+        if not value.is_finite():
             return "NaN and infinity are not quantities"
-        return None
     else:
         return "values must be numbers, strings or booleans"
     if value < 0:

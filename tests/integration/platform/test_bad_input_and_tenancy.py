@@ -86,6 +86,7 @@ def test_malformed_json_and_schema_violations(env):
     ({"customer": "nobody", "metric": "calls"}, "customer"),
     ({"customer": "c1", "metric": "unknown"}, "metric"),
     ({"customer": "c1", "metric": "calls", "properties": {"q": -5}}, "properties.q"),
+    ({"customer": "c1", "metric": "calls", "properties": {"q": "-5"}}, "properties.q"),  # a quantity sent as text
     ({"customer": "c1", "metric": "calls", "timestamp": (NOW + timedelta(hours=1)).isoformat()}, "timestamp"),
     ({"customer": "c1", "metric": "calls", "timestamp": (NOW - timedelta(days=400)).isoformat()}, "timestamp"),
 ])

@@ -17,12 +17,19 @@ def problems(ts=NOW, props=None):
     ({"kwh": float("inf")}, "properties.kwh"),
     ({"kwh": "NaN"}, "properties.kwh"),
     ({"kwh": -1}, "properties.kwh"),
+    ({"kwh": "-1"}, "properties.kwh"),
+    ({"kwh": "-0.5"}, "properties.kwh"),
+    ({"kwh": "1e16"}, "properties.kwh"),
     ({"kwh": 10**16}, "properties.kwh"),
     ({"kwh": [1, 2]}, "properties.kwh"),
     ({"note": "x" * 501}, "properties.note"),
 ])
 def test_bad_property_values_are_named(props, field):
     assert [f for f, _ in problems(props=props)] == [field]
+
+
+def test_labels_and_quantities_in_range_pass():
+    assert problems(props={"kwh": "0.5", "zero": "0", "meter": "Zähler 7", "phase": "L1", "on": True, "n": 3}) == []
 
 
 @pytest.mark.parametrize("ts, ok", [
