@@ -37,6 +37,19 @@ def wait_for(fetch: Callable[[], object], what: str, timeout: float = 30.0, inte
     raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
+def account_when(client, customer_id: str, ready: Callable[[dict], bool], what: str) -> dict:
+    """The customer's account once `ready` holds. 404 means "not yet": the payment factory opens the account only
+    when it consumes the invoice's posting, which can come after the invoice shows as archived."""
+    def fetch():
+        response = client.get(f"/v1/accounts/{customer_id}")
+        if response.status_code == 404:
+            return None
+        account = ok(response)
+        return account if ready(account) else None
+
+    return wait_for(fetch, what)
+
+
 def ok(response, status: int = 200) -> dict:
     assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
     return response.json() if response.content else {}

@@ -6,7 +6,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from cloudbill.embedded import DEMO_TENANT, build_platform, ensure_demo_tenant
-from tests.support.cycle import bill_new_customer, ok, pdf_text, run_cycle, wait_for
+from tests.support.cycle import account_when, bill_new_customer, ok, pdf_text, run_cycle, wait_for
 from tests.support.pg import require
 
 
@@ -62,7 +62,7 @@ def test_cancelling_an_invoice_issues_a_referencing_credit_note_and_settles_the_
     assert b"<ram:TypeCode>381</ram:TypeCode>" in xml and f"<ram:IssuerAssignedID>{invoice['number']}</ram:IssuerAssignedID>".encode() in xml
     pdf = client.get(f"/v1/invoices/{credit['id']}/pdf").content
     assert "Rechnungskorrektur" in pdf_text(pdf) and "Stornierung der Rechnung" in pdf_text(pdf) and invoice["number"] in pdf_text(pdf)
-    account = wait_for(lambda: (a := client.get(f"/v1/accounts/{customer['id']}").json())["open_items"] == [] and a, "the credit to settle the invoice")
+    account = account_when(client, customer["id"], lambda a: a["charges_minor"] and a["open_items"] == [], "the credit to settle the invoice")
     assert account["balance_minor"] == 0
 
 
@@ -94,5 +94,5 @@ def test_partial_credit_notes_never_credit_more_than_is_left_and_a_cancellation_
     from services.invoice_factory.adapters.validation import errors, validate
 
     assert errors(validate(client.get(f"/v1/invoices/{credit['id']}/xml").content, "zugferd")) == []
-    account = wait_for(lambda: (a := client.get(f"/v1/accounts/{customer['id']}").json())["open_items"] == [] and a, "settled")
+    account = account_when(client, customer["id"], lambda a: a["charges_minor"] and a["open_items"] == [], "settled")
     assert account["balance_minor"] == 0
