@@ -30,7 +30,9 @@ S3_SECRET=cloudbill-secret
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { free_ports 1; }
+# N distinct free ports: all held bound until each is chosen, since a port released can be handed out again at once.
+free_ports() { python3 -c 'import socket, sys; s=[socket.socket() for _ in range(int(sys.argv[1]))]; [x.bind(("127.0.0.1", 0)) for x in s]; print(*[x.getsockname()[1] for x in s])' "$1"; }
 # SeaweedFS listens for gRPC on port+10000, so its ports must leave room below 65536; both must be free.
 free_low_port() {
   python3 -c '
@@ -143,7 +145,7 @@ launch_kafka() {  # starts the broker on its existing data directory and configu
 start_kafka() {
   alive kafka && return 0
   local dir="$STATE/kafka" port cport
-  port=$(free_port); cport=$(free_port)
+  read -r port cport < <(free_ports 2)
   rm -rf "$dir"; mkdir -p "$dir/data"
   cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller

@@ -19,9 +19,21 @@ SERVICES = {"billing_factory": "BILLING", "invoice_factory": "INVOICE", "payment
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports. Each is held bound until all are chosen: a port released is handed out again
+    at once. Seen in CI: the billing factory lost its bind ("address already in use") while another process on that
+    port answered its readiness check and then the edge's calls with 404."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 @dataclass
@@ -76,6 +88,9 @@ class Cluster:
             self.services[name].start()
         for svc in self.services.values():
             svc.wait_ready()
+        for svc in self.services.values():  # another process answering on its port would have hidden a lost bind
+            if svc.proc.poll() is not None:
+                raise RuntimeError(f"{svc.name} exited with {svc.proc.returncode}:\n{svc.log_tail()}")
 
     def stop(self) -> None:
         for svc in reversed(list(self.services.values())):
@@ -96,7 +111,7 @@ def cluster_env(log_dir: Path, isolation: str | None = None, usage_log_worker: b
     (`services.billing_factory.usage_log`) unless `usage_log_worker` is off; then the billing factory writes it."""
     run = isolation or uuid.uuid4().hex[:8]
     internal, admin = f"internal-{run}", f"admin-{run}"
-    ports = {name: free_port() for name in SERVICES}
+    ports = dict(zip([*SERVICES, USAGE_LOG_WORKER], free_ports(len(SERVICES) + 1)))
     cluster = Cluster(admin_token=admin)
     for name, prefix in SERVICES.items():
         p = f"CLOUDBILL_{prefix}_"
@@ -125,7 +140,7 @@ def cluster_env(log_dir: Path, isolation: str | None = None, usage_log_worker: b
     if usage_log_worker:
         billing = cluster.services["billing_factory"].env
         billing["CLOUDBILL_BILLING_USAGE_LOG_CONSUMER"] = "false"
-        port = free_port()
+        port = ports[USAGE_LOG_WORKER]
         env = {**billing, "CLOUDBILL_BILLING_PORT": str(port), "CLOUDBILL_BILLING_DATA_DIR": str(log_dir / "usage_log")}
         env.pop("CLOUDBILL_BILLING_USAGE_LOG_CONSUMER")
         cluster.services[USAGE_LOG_WORKER] = ServiceProcess(USAGE_LOG_WORKER, port, env, log_dir / "usage_log.log")
