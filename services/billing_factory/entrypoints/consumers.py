@@ -16,7 +16,7 @@ from services.billing_factory.app.budgets import check_budgets
 from services.billing_factory.app.prepaid import charge_usage
 from services.billing_factory.app.prepaid_periods import record_usage_paid
 from services.billing_factory.app.rerating import USAGE_LOG_BUCKETS, pack_bucket_events
-from services.billing_factory.app.usage_messages import UnreadableUsage, read_usages
+from services.billing_factory.app.usage_messages import UnreadableUsage, read_usage_bodies
 from services.billing_factory.app.record_usage import record_usage
 
 log = logging.getLogger(__name__)
@@ -56,19 +56,19 @@ def make_usage_log_handler(docstore: DocumentStore):
         buckets: dict[tuple[str, str], dict] = {}
         logged_at = datetime.now(timezone.utc).isoformat()
         for msg in messages:
-            try:
-                bodies = read_usages(msg.value)  # one event, or a UsageAcceptedBatch.v1 of many (all at this offset)
+            try:  # one event, or a UsageAcceptedBatch.v1 of many (all at this offset), as sent
+                tenant_id, bodies = read_usage_bodies(msg.value)
             except UnreadableUsage:  # malformed messages are dead-lettered by the hot path; the log skips them
                 continue
             for body in bodies:
-                bucket = buckets.get((body.tenant_id, body.subscription_id))
+                sub_id = body.pop("subscription_id")  # the bucket names it
+                bucket = buckets.get((tenant_id, sub_id))
                 if bucket is None:
-                    bucket = buckets[(body.tenant_id, body.subscription_id)] = {
-                        "tenant_id": body.tenant_id, "subscription_id": body.subscription_id, "first_event_id": body.event_id,
+                    bucket = buckets[(tenant_id, sub_id)] = {
+                        "tenant_id": tenant_id, "subscription_id": sub_id, "first_event_id": body["event_id"],
                         "partition": msg.partition, "logged_at": logged_at, "events": []}
-                bucket["events"].append({"event_id": body.event_id, "customer_id": body.customer_id, "metric_code": body.metric_code,
-                                         "timestamp": body.timestamp.isoformat(), "properties": body.properties,
-                                         "payload_hash": body.payload_hash, "offset": msg.offset})
+                body["offset"] = msg.offset
+                bucket["events"].append(body)
         for bucket in buckets.values():
             events = bucket.pop("events")
             bucket["last_event_id"] = events[-1]["event_id"]

@@ -10,7 +10,7 @@ from libs.contracts import encode, encode_trusted
 from libs.contracts.events import UsageAccepted, UsageAcceptedBatch, UsageEventBody
 from libs.contracts.usage_batch import pack
 from services.billing_factory.app import usage_messages
-from services.billing_factory.app.usage_messages import UnreadableUsage, UsageMessage, read_usages
+from services.billing_factory.app.usage_messages import UnreadableUsage, UsageMessage, read_usage_bodies, read_usages
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
@@ -18,6 +18,12 @@ T0 = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 def body(i: int, sub: str = "sub_1", **changes) -> dict:
     return {"event_id": f"e{i}", "subscription_id": sub, "customer_id": "cus_1", "metric_code": "kwh",
             "timestamp": T0 + timedelta(seconds=i), "properties": {"kwh": str(i)}, "payload_hash": f"h{i}", **changes}
+
+
+def as_logged(raw: bytes) -> list[UsageMessage]:
+    """What the raw log reads of a message (`read_usage_bodies`: bodies as sent), as `read_usages` answers it."""
+    tenant, bodies = read_usage_bodies(raw)
+    return [as_read(tenant, {**b, "timestamp": datetime.fromisoformat(b["timestamp"])}) for b in bodies]
 
 
 def as_read(tenant: str, b: dict) -> UsageMessage:
@@ -41,7 +47,8 @@ def test_a_pack_stays_under_its_byte_limit_and_a_single_message_still_reads_as_o
     assert len(packs) > 10 and all(len(m) <= 4096 + 300 for _, m in packs)  # the envelope around the events is small
     assert [e for _, m in packs for e in read_usages(m)] == [as_read("ten_1", b) for _, b in big]
     single = encode_trusted("ten_1", "UsageAccepted.v1", body(7), "m7")
-    assert read_usages(single) == [as_read("ten_1", body(7))]
+    assert read_usages(single) == [as_read("ten_1", body(7))] == as_logged(single)
+    assert [e for _, m in packs for e in as_logged(m)] == [as_read("ten_1", b) for _, b in big]
 
 
 def test_the_pack_is_what_the_contract_model_reads():
@@ -76,8 +83,11 @@ def test_fast_and_strict_batch_readers_agree(events, trusted):
     if strict is None:
         with pytest.raises(UnreadableUsage):
             read_usages(raw)
+        with pytest.raises(UnreadableUsage):
+            read_usage_bodies(raw)
     else:
         assert read_usages(raw) == strict
+        assert as_logged(raw) == strict  # the log stores the same events, each timestamp as its text
 
 
 @pytest.mark.parametrize("events, why", [
@@ -90,3 +100,5 @@ def test_a_batch_the_contract_refuses_is_unreadable_whole_with_a_reason(events, 
                         "body": {"events": events}})
     with pytest.raises(UnreadableUsage, match=why):
         read_usages(raw)
+    with pytest.raises(UnreadableUsage, match=why):
+        read_usage_bodies(raw)
