@@ -283,7 +283,8 @@ class _Pipeline:
         for tp, records in batches.items():
             if tags[tp] != self._generation.get(tp, 0) or tp not in assigned:
                 continue
-            messages = [Message(r.topic[len(self._prefix):], r.key.decode() if r.key else None, r.value, r.partition, r.offset) for r in records]
+            topic, partition = tp.topic[len(self._prefix):], tp.partition
+            messages = [Message(topic, r.key.decode() if r.key else None, r.value, partition, r.offset) for r in records]
             generation = self._generation.setdefault(tp, 0)
             if self._pipelined:
                 done = await self._start_pipelined(messages)

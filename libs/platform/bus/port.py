@@ -8,12 +8,10 @@ dead-letter it, so a poison message cannot block its partition.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Awaitable, Callable, Protocol, Sequence
+from typing import Awaitable, Callable, NamedTuple, Protocol, Sequence
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):  # a tuple: built at C speed, one per raw usage event on the edge (half a frozen dataclass's cost)
     topic: str
     key: str | None
     value: bytes

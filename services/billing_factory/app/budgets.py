@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import Engine, delete, select
 
@@ -116,7 +116,7 @@ def _announced(conn, budget_ids: list[str], period_start: datetime) -> dict[str,
 
 
 def check_budgets(engine: Engine, touched: Iterable[tuple[str, str]], now: datetime,
-                  fresh: dict[tuple[str, str], list[dict]] | None = None) -> int:
+                  fresh: Mapping[tuple[str, str], list[dict]] | None = None) -> int:
     """Announce every level reached by the subscriptions in `touched` (tenant, subscription); returns how many.
 
     `fresh`: the events the usage batch inserted, per (tenant, subscription); see `preview_subscription`."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from sqlalchemy import Connection, Engine, select, update
 
@@ -55,7 +55,7 @@ def prepaid_of(conn: Connection, tenant_id: str, subscription_ids: Iterable[str]
 
 
 def charge_usage(engine: Engine, touched: Iterable[tuple[str, str]], now: datetime,
-                 fresh: dict[tuple[str, str], list[dict]] | None = None) -> int:
+                 fresh: Mapping[tuple[str, str], list[dict]] | None = None) -> int:
     """Charge the wallet for the new usage of every prepaid subscription in `touched` (tenant, subscription); returns how many.
 
     `fresh`: the events the usage batch inserted, per (tenant, subscription) (`UsageBatchResult.fresh`); see

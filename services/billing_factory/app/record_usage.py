@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Iterable, Iterator, Mapping
 
 import orjson
 from sqlalchemy import Engine, select
@@ -34,7 +34,37 @@ class UsageBatchResult:
     malformed: int
     touched: frozenset[tuple[str, str]] = frozenset()  # (tenant, subscription) with usage in this batch
     # (tenant, subscription) -> the events this batch inserted, as rating reads them (`rating.period_events`)
-    fresh: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    fresh: Mapping[tuple[str, str], list[dict]] = field(default_factory=dict)
+
+
+class FreshEvents(Mapping[tuple[str, str], list[dict]]):
+    """The events a batch inserted, per (tenant, subscription), as rating reads them; built on first use.
+
+    Only prepaid and budgeted subscriptions are rated after a batch, and most batches touch none: building every
+    inserted event's rating dict up front was about a tenth of the recording consumer's CPU."""
+
+    def __init__(self, rows: list[dict], inserted: set[tuple[str, str]]):
+        self._rows, self._inserted = rows, inserted
+        self._built: dict[tuple[str, str], list[dict]] | None = None
+
+    def _events(self) -> dict[tuple[str, str], list[dict]]:
+        if self._built is None:
+            self._built = {}
+            for r in self._rows:
+                if (r["tenant_id"], r["event_id"]) in self._inserted:
+                    self._built.setdefault((r["tenant_id"], r["subscription_id"]), []).append(
+                        {"event_id": r["event_id"], "metric": r["metric_code"], "timestamp": r["ts"].astimezone(timezone.utc),
+                         "properties": r["properties"]})
+        return self._built
+
+    def __getitem__(self, key: tuple[str, str]) -> list[dict]:
+        return self._events()[key]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._events())
+
+    def __len__(self) -> int:
+        return len(self._events())
 
 
 def record_usage(engine: Engine, messages: list[Message]) -> UsageBatchResult:
@@ -85,12 +115,8 @@ def record_usage(engine: Engine, messages: list[Message]) -> UsageBatchResult:
                          DeadLettered(source_topic=topic, reason=reason, original=original))
     # a redelivered batch touches its subscriptions again, so a charge its first delivery did not finish is made now
     touched = frozenset((r["tenant_id"], r["subscription_id"]) for r in rows)
-    fresh: dict[tuple[str, str], list[dict]] = {}
-    for r in rows:
-        if (r["tenant_id"], r["event_id"]) in inserted:
-            fresh.setdefault((r["tenant_id"], r["subscription_id"]), []).append(
-                {"event_id": r["event_id"], "metric": r["metric_code"], "timestamp": r["ts"].astimezone(timezone.utc), "properties": r["properties"]})
-    return UsageBatchResult(len(inserted), len(repeats) - conflicts, conflicts + len(bad) - malformed, malformed, touched, fresh)
+    return UsageBatchResult(len(inserted), len(repeats) - conflicts, conflicts + len(bad) - malformed, malformed, touched,
+                            FreshEvents(rows, inserted))
 
 
 def _original(msg: Message, body: UsageMessage) -> str:
@@ -100,7 +126,7 @@ def _original(msg: Message, body: UsageMessage) -> str:
     return orjson.dumps(body._asdict()).decode()
 
 
-def fresh_of(fresh: dict[tuple[str, str], list[dict]] | None, tenant_id: str, sub_id: str) -> list[dict] | None:
+def fresh_of(fresh: Mapping[tuple[str, str], list[dict]] | None, tenant_id: str, sub_id: str) -> list[dict] | None:
     """The events a batch inserted for one subscription (`UsageBatchResult.fresh`), or None where the caller gave no
     batch's rows (then the open period is read whole; see `runs.preview_subscription`)."""
     return None if fresh is None else fresh.get((tenant_id, sub_id), [])

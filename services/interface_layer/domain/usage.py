@@ -30,13 +30,17 @@ class UsageProblem:
 def fingerprint(customer: str, metric: str, timestamp: datetime, properties: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON `[customer, metric, timestamp, properties]` (sorted keys, no spaces, ASCII).
 
-    orjson writes the same bytes as the stdlib for ASCII text (but DEL) without floats and is several times faster, so it is
+    orjson writes the same bytes as the stdlib for ASCII text (but DEL) without floats and is several times faster (the
+    timestamp too, written by orjson from the datetime where its offset is whole minutes), so it is
     tried first; anything else (non-ASCII, floats, integers beyond 64 bits) takes the stdlib, whose output defines
     the fingerprint. Stored fingerprints thus stay comparable whichever path computed them.
     """
-    if not any(type(v) is float for v in properties.values()):
+    if float not in map(type, properties.values()):
+        offset = timestamp.utcoffset()
+        # orjson writes an aware datetime as isoformat() does, three times faster, but cuts an offset's seconds off
+        when = timestamp if offset is not None and not (offset.seconds % 60 or offset.microseconds) else timestamp.isoformat()
         try:
-            fast = orjson.dumps([customer, metric, timestamp.isoformat(), properties], option=orjson.OPT_SORT_KEYS)
+            fast = orjson.dumps([customer, metric, when, properties], option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:
             fast = b""
         if fast and fast.isascii() and b"\x7f" not in fast:  # the stdlib escapes DEL, orjson does not

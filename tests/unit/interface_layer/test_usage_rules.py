@@ -53,13 +53,14 @@ from services.interface_layer.domain.usage import canonical_fingerprint, fingerp
 
 _ascii = st.text(st.characters(max_codepoint=127), max_size=20)  # the fast path's domain; any text reaches the other
 _texts = st.one_of(_ascii, st.text(max_size=20))
+_offsets = st.timedeltas(min_value=-timedelta(hours=23, minutes=59, seconds=59), max_value=timedelta(hours=23, minutes=59, seconds=59))
 _values = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
                     st.floats(allow_nan=False, allow_infinity=False), _texts)
 
 
 @settings(max_examples=400, deadline=None)
 @given(customer=_texts, metric=_texts, properties=st.dictionaries(_texts, _values, max_size=6),
-       ts=st.datetimes(timezones=st.just(timezone.utc)))
+       ts=st.one_of(st.datetimes(timezones=st.one_of(st.just(timezone.utc), _offsets.map(timezone))), st.datetimes()))
 def test_the_fast_fingerprint_is_the_canonical_one(customer, metric, properties, ts):
     """Duplicates are judged by fingerprint across versions and edges: the orjson path must hash the stdlib's bytes."""
     assert fingerprint(customer, metric, ts, properties) == canonical_fingerprint(customer, metric, ts, properties)
