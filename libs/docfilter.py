@@ -43,6 +43,6 @@ def matches(doc: dict[str, Any], filter: dict[str, Any]) -> bool:
                     raise ValueError(f"unsupported operator {op}")
                 if not _OPS[op](value, arg):
                     return False
-        elif value != cond:
+        elif value != cond and not (type(value) is list and cond in value):  # as in MongoDB: an array matches a value it holds
             return False
     return True

@@ -14,8 +14,8 @@ class BillingSettings(ServiceSettings):
     usage_log_consumer: bool = True  # false where `python -m services.billing_factory.usage_log` writes the log (usage_log.py)
     port: int = 8001
     usage_batch_size: int = 2000
-    # the raw usage log is off the hot path: its consumer gathers up to this long per fetch, so a subscription's events
-    # of that time share one bucket document (the document store's cost is mostly per document)
+    # the raw usage log is off the hot path: its consumer gathers up to this long per fetch, so a partition's events of
+    # that time share one document (the document store's cost is mostly per document)
     usage_log_gather_ms: int = 1000
     billing_run_chunk: int = 200  # subscriptions per transaction of a billing run
     billing_run_sync_chunks: int = 1  # chunks billed inside the request; a larger run answers 202 and continues in the worker

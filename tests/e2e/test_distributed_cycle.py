@@ -58,7 +58,7 @@ def test_cycle_over_four_processes_with_kafka_usage_s3_archive_and_mongo_index(c
 
     mongo = pymongo.MongoClient(os.environ["CLOUDBILL_MONGO_URL"])[cluster.services["billing_factory"].env["CLOUDBILL_BILLING_MONGO_DATABASE"]]
     def logged() -> set[str]:
-        return {e["event_id"] for b in mongo.usage_log_buckets.find({"tenant_id": tenant_client.tenant_id}) for e in bucket_events(b)}
+        return {e["event_id"] for b in mongo.usage_log_batches.find({"tenant_id": tenant_client.tenant_id}) for e in bucket_events(b)}
 
     wait_for(lambda: len(logged()) == 30, "the raw usage log in the document store")
 

@@ -28,7 +28,8 @@ from services.billing_factory.app.rating import PlanCache, extras, load, rate_su
 from services.billing_factory.domain import Period
 
 USAGE_LOG = "usage_log"  # one document per event: what releases before the buckets wrote; still read
-USAGE_LOG_BUCKETS = "usage_log_buckets"  # one document per subscription and delivered batch, its events deflated (pack_bucket_events)
+USAGE_LOG_BUCKETS = "usage_log_buckets"  # one document per subscription and delivered batch: what releases before the batches wrote; still read
+USAGE_LOG_BATCHES = "usage_log_batches"  # one document per tenant, partition and delivered batch, its events deflated (pack_bucket_events)
 
 
 def pack_bucket_events(events: list[dict[str, Any]]) -> str:
@@ -54,6 +55,8 @@ def logged_events(docstore: DocumentStore, tenant_id: str, sub_id: str, period: 
     logged = list(docstore.find(USAGE_LOG, where))
     for bucket in docstore.find(USAGE_LOG_BUCKETS, where):
         logged.extend(bucket_events(bucket))
+    for batch in docstore.find(USAGE_LOG_BATCHES, {"tenant_id": tenant_id, "subscription_ids": sub_id}):
+        logged.extend(e for e in bucket_events(batch) if e["subscription_id"] == sub_id)
     events: dict[str, dict[str, Any]] = {}
     for doc in logged:
         ts = utc(datetime.fromisoformat(doc["timestamp"]))

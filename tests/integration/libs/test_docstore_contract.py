@@ -43,6 +43,13 @@ def test_find_filters_sorts_and_sums(store):
     assert store.sum_by("docs", {"tenant_id": "t1"}, "kind", "gross") == {"invoice": 357, "credit": -119}
 
 
+def test_a_value_matches_an_array_that_holds_it(store):
+    store.insert_many_ignoring_duplicates("batches", [
+        {"tenant_id": "t1", "n": 1, "subs": ["s1", "s2"]}, {"tenant_id": "t1", "n": 2, "subs": ["s3"]}, {"tenant_id": "t1", "n": 3, "subs": "s2"}])
+    assert sorted(d["n"] for d in store.find("batches", {"tenant_id": "t1", "subs": "s2"})) == [1, 3]
+    assert store.find("batches", {"subs": "s4"}) == [] and [d["n"] for d in store.find("batches", {"subs": ["s3"]})] == [2]
+
+
 def test_update_one_sets_fields(store):
     store.insert_one("docs", {"tenant_id": "t1", "number": "R-1", "status": "finalized"})
     assert store.update_one("docs", {"tenant_id": "t1", "number": "R-1"}, {"status": "paid"}) == 1

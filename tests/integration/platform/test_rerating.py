@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from services.billing_factory.adapters.tables import subscriptions
-from services.billing_factory.app.rerating import USAGE_LOG_BUCKETS, bucket_events, pack_bucket_events
+from services.billing_factory.app.rerating import USAGE_LOG_BATCHES, bucket_events, pack_bucket_events
 from tests.support.cycle import bill_new_customer, ok, wait_for
 
 
@@ -19,7 +19,8 @@ def test_rerating_from_the_log_matches_the_invoice_and_finds_what_the_billing_mi
         sub = {"id": conn.execute(select(subscriptions.c.id).where(subscriptions.c.customer_id == customer["id"])).scalar_one()}
     start = datetime.fromisoformat(invoice["period_start"]).replace(tzinfo=timezone.utc)
     def logged() -> list[dict]:
-        return [e for b in platform.billing.docstore.find(USAGE_LOG_BUCKETS, {"subscription_id": sub["id"]}) for e in bucket_events(b)]
+        return [e for b in platform.billing.docstore.find(USAGE_LOG_BATCHES, {"subscription_ids": sub["id"]}) for e in bucket_events(b)
+                if e["subscription_id"] == sub["id"]]
 
     wait_for(lambda: len(logged()) == 30, "the raw usage log")
 
@@ -28,10 +29,10 @@ def test_rerating_from_the_log_matches_the_invoice_and_finds_what_the_billing_mi
     assert first["rerated_net_minor"] == first["billed_net_minor"] == invoice["net_minor"] == 5050
     assert ok(client.post(f"/v1/subscriptions/{sub['id']}/rerate", json={"period_start": start.isoformat()})) == first
 
-    bucket = platform.billing.docstore.find(USAGE_LOG_BUCKETS, {"subscription_id": sub["id"]}, limit=1)[0]
-    extra = {**bucket_events(bucket)[0], "event_id": "only-in-the-log"}
-    platform.billing.docstore.insert_many_ignoring_duplicates(USAGE_LOG_BUCKETS, [
-        {**bucket, "first_event_id": "only-in-the-log", "last_event_id": "only-in-the-log", "event_count": 1, "events_z": pack_bucket_events([extra])}])
+    batch = platform.billing.docstore.find(USAGE_LOG_BATCHES, {"subscription_ids": sub["id"]}, limit=1)[0]
+    extra = {**logged()[0], "event_id": "only-in-the-log"}
+    platform.billing.docstore.insert_many_ignoring_duplicates(USAGE_LOG_BATCHES, [
+        {**batch, "first_event_id": "only-in-the-log", "last_event_id": "only-in-the-log", "event_count": 1, "events_z": pack_bucket_events([extra])}])
     second = ok(client.post(f"/v1/subscriptions/{sub['id']}/rerate", json={"period_start": start.isoformat()}))
     assert (second["events_in_log"], second["matches"], second["difference_minor"]) == (31, False, 5)
     assert [(d["billed_minor"], d["rerated_minor"]) for d in second["differences"]] == [(150, 155)]
