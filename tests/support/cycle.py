@@ -98,11 +98,7 @@ def run_cycle(client, send_usage: Callable[[list[dict]], None] | None = None, se
     pdf = client.get(f"/v1/invoices/{invoice['id']}/pdf")
     xml = client.get(f"/v1/invoices/{invoice['id']}/xml")
     assert pdf.status_code == 200 and xml.status_code == 200
-    def posted():
-        r = client.get(f"/v1/accounts/{customer['id']}")
-        return r.status_code == 200 and r.json()["charges_minor"] and r.json()
-
-    before = wait_for(posted, "the receivable to be posted")
+    before = account_when(client, customer["id"], lambda a: a["charges_minor"], "the receivable to be posted")
     amount = f"{invoice['gross_minor'] / 100:.2f}"
     ok(client.post("/v1/payments", json={"customer_id": customer["id"], "amount": amount, "currency": "EUR",
                                          "reference": invoice["number"], "method": "bank_transfer"},

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
-from tests.support.cycle import SELLER, ok, wait_for
+from tests.support.cycle import SELLER, account_when, ok, wait_for
 
 ADDRESS = {"street": "Partnerweg 1", "postcode": "50667", "city": "Köln", "country": "DE"}
 IBANS = ["DE89370400440532013000", "DE02120300000000202051", "DE02500105170137075030", "DE02100100100006820101",
@@ -131,8 +131,7 @@ def shared_mobility(client) -> dict:
     assert "citycars" not in xml.lower() and "Citycars" not in xml and b"Citycars" not in pdf  # shares stay internal
 
     # Cash basis: a first partial payment settles its proportional part, the rest settles the remainder exactly.
-    wait_for(lambda: client.get(f"/v1/accounts/{buyer['id']}").status_code == 200
-             and ok(client.get(f"/v1/accounts/{buyer['id']}"))["charges_minor"], "the receivable")
+    account_when(client, buyer["id"], lambda a: a["charges_minor"], "the receivable")
     pay(client, buyer["id"], invoice, 2374, f"m1-{net.suffix}")  # half of 47.48
     wait_payables(client, {provider["id"]: 1050, fixit["id"]: 75, parking["id"]: 75, support["id"]: 100})
     pay(client, buyer["id"], invoice, 4748 - 2374, f"m2-{net.suffix}")
@@ -173,7 +172,7 @@ def transport_ticket(client) -> dict:
     ok(client.post("/v1/billing-runs", json={"as_of": next_month(start).isoformat()}), 201)
     invoice = issued_invoice(client, buyer["id"])
     assert (invoice["net_minor"], invoice["tax_minor"], invoice["gross_minor"]) == (1000, 70, 1070)
-    wait_for(lambda: client.get(f"/v1/accounts/{buyer['id']}").status_code == 200, "the receivable")
+    account_when(client, buyer["id"], lambda a: True, "the receivable")
     pay(client, buyer["id"], invoice, 1070, f"t-{net.suffix}")
     wait_payables(client, expected)
     assert payable(client, clearing_house["id"]) == 0
