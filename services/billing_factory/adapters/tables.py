@@ -67,11 +67,17 @@ subscriptions = Table(
     Index("ix_subscriptions_tenant_customer", "tenant_id", "customer_id"),
 )
 
+def _bytewise(length: int):
+    """A string compared byte by byte on PostgreSQL (COLLATE "C"), the same order as the C.UTF-8 the servers use, at
+    a fraction of the cost: a usage insert compares its keys in both indexes some 20 times (migration 0010)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 usage_events = Table(
     "usage_events", metadata,
-    _tenant(),
-    Column("event_id", String(200), nullable=False),
-    Column("subscription_id", String(64), nullable=False),
+    Column("tenant_id", _bytewise(64), nullable=False),
+    Column("event_id", _bytewise(200), nullable=False),
+    Column("subscription_id", _bytewise(64), nullable=False),
     Column("metric_code", String(100), nullable=False),
     Column("ts", DateTime(timezone=True), nullable=False),
     Column("properties", JSON, nullable=False),

@@ -41,3 +41,16 @@ def test_migrations_match_the_declared_tables_and_are_idempotent(pg_engine, serv
         conn.execute(text(f'SET search_path TO "{schema}"'))
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     assert diff == [], f"{service}: tables and migrations differ; add a revision: {diff}"
+
+
+def test_usage_event_keys_compare_bytewise_on_postgresql(pg_engine):
+    """Alembic does not compare collations, so this one is checked here: the usage table's key columns are COLLATE "C"
+    (migration 0010), which the insert-heavy usage path relies on for cheap index comparisons."""
+    importlib.import_module("services.billing_factory.adapters.tables")
+    schema = f"mig_collate_{uuid.uuid4().hex[:6]}"
+    upgrade(Path("services/billing_factory/migrations").resolve(), pg_engine, schema)
+    with pg_engine.connect() as conn:
+        collations = dict(conn.execute(text(
+            "SELECT column_name, collation_name FROM information_schema.columns "
+            "WHERE table_schema = :schema AND table_name = 'usage_events' AND collation_name IS NOT NULL"), {"schema": schema}).all())
+    assert collations == {"tenant_id": "C", "event_id": "C", "subscription_id": "C"}  # the others keep the default
