@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+import zstandard
 from sqlalchemy import Engine, select
 
 from libs.platform.docstore import DocumentStore
@@ -29,21 +30,27 @@ from services.billing_factory.domain import Period
 
 USAGE_LOG = "usage_log"  # one document per event: what releases before the buckets wrote; still read
 USAGE_LOG_BUCKETS = "usage_log_buckets"  # one document per subscription and delivered batch: what releases before the batches wrote; still read
-USAGE_LOG_BATCHES = "usage_log_batches"  # one document per tenant, partition and delivered batch, its events deflated (pack_bucket_events)
+USAGE_LOG_BATCHES = "usage_log_batches"  # one document per tenant, partition and delivered batch, its messages compressed (pack_logged_messages)
 
 
-def pack_bucket_events(events: list[dict[str, Any]]) -> str:
-    """What a log bucket stores of its events (`events_z`): their JSON array, deflated (zlib, level 1), in base64.
+def pack_logged_messages(messages: list[tuple[int, bytes]]) -> str:
+    """What a log batch stores of its messages (`messages_zst`): `[{"offset": o, "events": [body, ...]}, ...]` in
+    offset order, compressed with zstd (level 1), in base64.
 
-    The document store's cost grows with every byte of a document (FerretDB's per logged event, in buckets of 100:
-    6.2 us as plain JSON text, 2.3-2.8 us deflated), and the log is written for every event but read only to re-rate or
-    audit. base64 keeps it a string, which both document stores take as it is."""
-    return base64.b64encode(zlib.compress(orjson.dumps(events), 1)).decode("ascii")
+    The events arrive as one JSON array per message (`usage_messages.read_for_log`) and are spliced in as they are.
+    zstd compresses them in a quarter of zlib's time and a third less space (0.34-0.48 against 1.8-2.0 us an event,
+    session 13); the document store's cost grows with every byte of a document, and the log is written for every
+    event but read only to re-rate or audit. base64 keeps it a string, which both document stores take as it is."""
+    document = b"[" + b",".join(b'{"offset":%d,"events":%s}' % (offset, events) for offset, events in messages) + b"]"
+    return base64.b64encode(zstandard.ZstdCompressor(level=1).compress(document)).decode("ascii")
 
 
 def bucket_events(bucket: dict[str, Any]) -> list[dict[str, Any]]:
-    """A log bucket's events, whichever release wrote it: deflated JSON (`events_z`), one JSON text (`events_json`),
-    or nested documents (`events`)."""
+    """A log document's events, each with its offset, whichever release wrote it: messages in zstd (`messages_zst`),
+    deflated JSON (`events_z`), one JSON text (`events_json`), or nested documents (`events`)."""
+    if "messages_zst" in bucket:
+        messages = orjson.loads(zstandard.ZstdDecompressor().decompress(base64.b64decode(bucket["messages_zst"])))
+        return [{**event, "offset": message["offset"]} for message in messages for event in message["events"]]
     if "events_z" in bucket:
         return orjson.loads(zlib.decompress(base64.b64decode(bucket["events_z"])))
     return orjson.loads(bucket["events_json"]) if "events_json" in bucket else bucket["events"]

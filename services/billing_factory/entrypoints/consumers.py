@@ -15,8 +15,8 @@ from libs.platform.faults import crash_point
 from services.billing_factory.app.budgets import check_budgets
 from services.billing_factory.app.prepaid import charge_usage
 from services.billing_factory.app.prepaid_periods import record_usage_paid
-from services.billing_factory.app.rerating import USAGE_LOG_BATCHES, pack_bucket_events
-from services.billing_factory.app.usage_messages import UnreadableUsage, read_usage_bodies
+from services.billing_factory.app.rerating import USAGE_LOG_BATCHES, pack_logged_messages
+from services.billing_factory.app.usage_messages import LoggedMessage, UnreadableUsage, read_for_log
 from services.billing_factory.app.record_usage import record_usage
 
 log = logging.getLogger(__name__)
@@ -40,13 +40,13 @@ def make_usage_handler(container):
 def make_usage_log_handler(docstore: DocumentStore, max_events: int = LOG_BATCH_EVENTS):
     """Its own consumer group writes the raw event log for audit and re-rating, off the hot path.
 
-    One document per tenant, partition and delivered batch (up to `max_events` events) holds the events in offset
-    order, each as the usage message carried it plus its offset, and names the subscriptions among them
-    (`subscription_ids`, which readers filter on). Each document costs the document store far more than a byte of
-    it: FerretDB spent 3.05 us an event in documents of 38 events and 1.25 in documents of 380 or 3,800, so the
-    documents per subscription and batch of earlier releases (`usage_log_buckets`) cost more the more meters a
-    tenant has, down to a document per event. The events are one deflated JSON array (`events_z`, see
-    `rerating.pack_bucket_events`). A document is keyed by its partition and first and last event id, so a
+    One document per tenant, partition and delivered batch (up to `max_events` events, whole messages) holds the
+    messages in offset order, each as its offset and the events it carried in their wire form, and names the
+    subscriptions among them (`subscription_ids`, which readers filter on). Each document costs the document store
+    far more than a byte of it: FerretDB spent 3.05 us an event in documents of 38 events and 1.25 in documents of
+    380 or 3,800, so the documents per subscription and batch of earlier releases (`usage_log_buckets`) cost more the
+    more meters a tenant has, down to a document per event. The messages are compressed together (`messages_zst`,
+    see `rerating.pack_logged_messages`). A document is keyed by its partition and first and last event id, so a
     redelivered batch writes nothing new, while a redelivery cut at other boundaries (say with more events after a
     crash before the offset commit) writes a new document: an event may then be logged twice, never lost, and
     readers take each event id once (`rerating.logged_events`, which reads the older shapes too).
@@ -54,29 +54,42 @@ def make_usage_log_handler(docstore: DocumentStore, max_events: int = LOG_BATCH_
     docstore.ensure_unique_index(USAGE_LOG_BATCHES, ["tenant_id", "partition", "first_event_id", "last_event_id"])
 
     def handle(messages: list[Message]) -> None:
-        groups: dict[tuple[str, int], list[dict]] = {}
+        groups: dict[tuple[str, int], list[tuple[int, LoggedMessage]]] = {}
         for msg in messages:
             try:  # one event, or a UsageAcceptedBatch.v1 of many (all at this offset), as sent
-                tenant_id, bodies = read_usage_bodies(msg.value)
+                logged = read_for_log(msg.value)
             except UnreadableUsage:  # malformed messages are dead-lettered by the hot path; the log skips them
                 continue
-            events = groups.setdefault((tenant_id, msg.partition), [])
-            for body in bodies:
-                body["offset"] = msg.offset
-                events.append(body)
+            if logged.event_ids:  # a batch of no events has nothing to log
+                groups.setdefault((logged.tenant_id, msg.partition), []).append((msg.offset, logged))
         logged_at = datetime.now(timezone.utc).isoformat()
-        documents = []
-        for (tenant_id, partition), events in groups.items():
-            for i in range(0, len(events), max_events):
-                chunk = events[i:i + max_events]
-                documents.append({
-                    "tenant_id": tenant_id, "partition": partition, "first_event_id": chunk[0]["event_id"],
-                    "last_event_id": chunk[-1]["event_id"], "first_offset": chunk[0]["offset"], "last_offset": chunk[-1]["offset"],
-                    "event_count": len(chunk), "logged_at": logged_at,
-                    "subscription_ids": sorted({e["subscription_id"] for e in chunk}), "events_z": pack_bucket_events(chunk)})
+        documents = [_log_document(tenant_id, partition, chunk, logged_at)
+                     for (tenant_id, partition), entries in groups.items() for chunk in _chunks(entries, max_events)]
         docstore.insert_many_ignoring_duplicates(USAGE_LOG_BATCHES, documents)
 
     return handle
+
+
+def _chunks(entries: list[tuple[int, LoggedMessage]], max_events: int):
+    """Whole messages in order, cut where the next would take a chunk beyond `max_events` events."""
+    chunk: list[tuple[int, LoggedMessage]] = []
+    count = 0
+    for offset, logged in entries:
+        if chunk and count + len(logged.event_ids) > max_events:
+            yield chunk
+            chunk, count = [], 0
+        chunk.append((offset, logged))
+        count += len(logged.event_ids)
+    if chunk:
+        yield chunk
+
+
+def _log_document(tenant_id: str, partition: int, chunk: list[tuple[int, LoggedMessage]], logged_at: str) -> dict:
+    return {"tenant_id": tenant_id, "partition": partition, "first_event_id": chunk[0][1].event_ids[0],
+            "last_event_id": chunk[-1][1].event_ids[-1], "first_offset": chunk[0][0], "last_offset": chunk[-1][0],
+            "event_count": sum(len(logged.event_ids) for _, logged in chunk), "logged_at": logged_at,
+            "subscription_ids": sorted(set().union(*(logged.subscription_ids for _, logged in chunk))),
+            "messages_zst": pack_logged_messages([(offset, logged.events_json) for offset, logged in chunk])}
 
 
 def make_wallet_handler(container):

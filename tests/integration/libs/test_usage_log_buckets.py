@@ -8,6 +8,7 @@ import zlib
 from datetime import datetime, timezone
 
 import pytest
+import zstandard
 
 from libs.contracts import encode_trusted
 from libs.platform.bus.port import Message
@@ -73,14 +74,22 @@ def test_events_logged_one_per_document_by_earlier_releases_are_still_read_once(
     assert [e["event_id"] for e in events] == ["old-1", "e1", "e2"]
 
 
-def test_a_batch_keeps_its_events_deflated_and_buckets_of_earlier_releases_are_still_read(store):
-    """Nested event documents, and then plain JSON text, cost the document store more CPU (consumers.py)."""
+def test_a_batch_keeps_its_messages_compressed_and_documents_of_earlier_releases_are_still_read(store):
+    """Nested event documents, then plain JSON text, then deflated JSON cost the document store or the writer more
+    CPU (consumers.py, rerating.pack_logged_messages)."""
     make_usage_log_handler(store)([usage(1, "s1"), usage(2, "s1"), usage(3, "s9")])
     (batch,) = store.find(USAGE_LOG_BATCHES, {"tenant_id": "t1", "subscription_ids": "s1"})
     assert "events" not in batch and batch["event_count"] == 3 and batch["subscription_ids"] == ["s1", "s9"]
-    stored = json.loads(zlib.decompress(base64.b64decode(batch["events_z"])))  # readable without our code: zlib, base64
-    assert [(e["event_id"], e["subscription_id"], e["offset"]) for e in stored] == [("e1", "s1", 1), ("e2", "s1", 2), ("e3", "s9", 3)]
-    assert stored[0]["timestamp"] == T0.replace(hour=1).isoformat()
+    stored = json.loads(zstandard.ZstdDecompressor().decompress(base64.b64decode(batch["messages_zst"])))  # readable with zstd and base64
+    assert [(m["offset"], [(e["event_id"], e["subscription_id"]) for e in m["events"]]) for m in stored] == [
+        (1, [("e1", "s1")]), (2, [("e2", "s1")]), (3, [("e3", "s9")])]
+    assert stored[0]["events"][0]["timestamp"] == T0.replace(hour=1).isoformat()  # the text sent
+    deflated = [{"event_id": "old-6", "subscription_id": "s1", "customer_id": "c1", "metric_code": "kwh",
+                 "timestamp": T0.replace(minute=7).isoformat(), "properties": {"kwh": "6"}, "payload_hash": "h", "offset": 0}]
+    store.insert_many_ignoring_duplicates(USAGE_LOG_BATCHES, [  # a batch as the previous release wrote it: deflated events
+        {"tenant_id": "t1", "partition": 0, "first_event_id": "old-6", "last_event_id": "old-6", "first_offset": 0, "last_offset": 0,
+         "event_count": 1, "logged_at": T0.isoformat(), "subscription_ids": ["s1"],
+         "events_z": base64.b64encode(zlib.compress(json.dumps(deflated).encode())).decode()}])
     old_events = [{"event_id": "old-5", "customer_id": "c1", "metric_code": "kwh", "timestamp": T0.replace(minute=6).isoformat(),
                    "properties": {"kwh": "5"}, "payload_hash": "h", "offset": 0}]
     store.insert_many_ignoring_duplicates(USAGE_LOG_BUCKETS, [  # a bucket per subscription, as the previous release wrote it
@@ -97,4 +106,19 @@ def test_a_batch_keeps_its_events_deflated_and_buckets_of_earlier_releases_are_s
                                                   "timestamp": T0.isoformat(), "properties": {"kwh": "3"}, "payload_hash": "h", "offset": 0}]}])
     events = logged_events(store, "t1", "s1", Period(T0, T0.replace(month=12)))
     assert [(e["event_id"], e["properties"]) for e in events] == [("old-3", {"kwh": "3"}), ("old-4", {"kwh": "4"}), ("old-5", {"kwh": "5"}),
-                                                                  ("e1", {"kwh": "1"}), ("e2", {"kwh": "2"})]
+                                                                  ("old-6", {"kwh": "6"}), ("e1", {"kwh": "1"}), ("e2", {"kwh": "2"})]
+
+
+def test_batch_messages_are_logged_whole_and_an_empty_one_is_skipped(store):
+    """A document holds whole messages: cut before the message that would take it beyond max_events."""
+    def batch(offset: int, first: int, count: int) -> Message:
+        events = [{"event_id": f"e{i}", "subscription_id": f"s{i % 7}", "customer_id": "c1", "metric_code": "kwh",
+                   "timestamp": T0.replace(minute=i % 60), "properties": {"kwh": "1"}, "payload_hash": f"h{i}"} for i in range(first, first + count)]
+        return Message("cloudbill.usage.v1", None, encode_trusted("t1", "UsageAcceptedBatch.v1", {"events": events}, f"b{offset}"), 0, offset)
+
+    make_usage_log_handler(store, max_events=150)([batch(10, 0, 100), batch(11, 100, 0), batch(12, 100, 100), batch(13, 200, 40)])
+    batches = store.find(USAGE_LOG_BATCHES, {"tenant_id": "t1"}, sort=[("first_offset", 1)])
+    assert [(b["first_offset"], b["last_offset"], b["first_event_id"], b["last_event_id"], b["event_count"]) for b in batches] == [
+        (10, 10, "e0", "e99", 100), (12, 13, "e100", "e239", 140)]
+    period = Period(T0, T0.replace(month=12))
+    assert sorted(int(e["event_id"][1:]) for s in range(7) for e in logged_events(store, "t1", f"s{s}", period)) == list(range(240))

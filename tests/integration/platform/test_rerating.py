@@ -8,7 +8,9 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from services.billing_factory.adapters.tables import subscriptions
-from services.billing_factory.app.rerating import USAGE_LOG_BATCHES, bucket_events, pack_bucket_events
+import orjson
+
+from services.billing_factory.app.rerating import USAGE_LOG_BATCHES, bucket_events, pack_logged_messages
 from tests.support.cycle import bill_new_customer, ok, wait_for
 
 
@@ -31,8 +33,10 @@ def test_rerating_from_the_log_matches_the_invoice_and_finds_what_the_billing_mi
 
     batch = platform.billing.docstore.find(USAGE_LOG_BATCHES, {"subscription_ids": sub["id"]}, limit=1)[0]
     extra = {**logged()[0], "event_id": "only-in-the-log"}
+    offset = extra.pop("offset")
     platform.billing.docstore.insert_many_ignoring_duplicates(USAGE_LOG_BATCHES, [
-        {**batch, "first_event_id": "only-in-the-log", "last_event_id": "only-in-the-log", "event_count": 1, "events_z": pack_bucket_events([extra])}])
+        {**batch, "first_event_id": "only-in-the-log", "last_event_id": "only-in-the-log", "event_count": 1,
+         "messages_zst": pack_logged_messages([(offset, orjson.dumps([extra]))])}])
     second = ok(client.post(f"/v1/subscriptions/{sub['id']}/rerate", json={"period_start": start.isoformat()}))
     assert (second["events_in_log"], second["matches"], second["difference_minor"]) == (31, False, 5)
     assert [(d["billed_minor"], d["rerated_minor"]) for d in second["differences"]] == [(150, 155)]

@@ -1,5 +1,6 @@
 """UsageAcceptedBatch.v1: what the edge packs, the billing factory reads back event for event, beside old single messages."""
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import orjson
@@ -102,3 +103,54 @@ def test_a_batch_the_contract_refuses_is_unreadable_whole_with_a_reason(events, 
         read_usages(raw)
     with pytest.raises(UnreadableUsage, match=why):
         read_usage_bodies(raw)
+
+
+_FIELDS = ["event_id", "subscription_id", "customer_id", "metric_code", "timestamp", "properties", "payload_hash"]
+_stamp = st.one_of(st.datetimes(timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=5, minutes=30)), None])).map(datetime.isoformat),
+                   st.sampled_from(["2026-11-23T12:00:00Z", "2026-11-23 12:00:00+01:00", "20261123T120000Z", "2026-11-23T12:00:00.1234567Z",
+                                    "2026-11-23", "2026-11-23T25:00:00Z", "yesterday", ""]))
+_any = st.one_of(_value, st.lists(_value, max_size=2), st.integers(-(2**63), 2**64 - 1))
+_contract_event = st.fixed_dictionaries(
+    {f: (_stamp if f == "timestamp" else st.dictionaries(_text, _any, max_size=2) if f == "properties" else _text) for f in _FIELDS},
+    optional={"extra": _any})  # the contract's shape, or with one field more
+_messy_event = st.one_of(_contract_event, _contract_event, _contract_event, _any,
+                         st.dictionaries(st.sampled_from(_FIELDS + ["extra"]), st.one_of(_any, _stamp, st.dictionaries(_text, _any, max_size=2)), max_size=8))
+
+
+@settings(max_examples=500, deadline=None)
+@given(events=st.one_of(st.lists(_messy_event, max_size=3), st.lists(_contract_event, max_size=3), _any),
+       tenant=st.one_of(st.just("ten_1"), st.just("ten_1"), _any),
+       kind=st.sampled_from(["UsageAcceptedBatch.v1", "UsageAcceptedBatch.v1", "UsageAccepted.v1", "Other.v1"]),
+       body_extra=st.sampled_from([False, False, True]))
+def test_the_msgspec_reading_accepts_refuses_and_reads_exactly_as_the_orjson_reading(events, tenant, kind, body_extra):
+    """msgspec decodes the common batch shape in C (usage_messages._BATCH); it must never change what either consumer
+    accepts or reads, only how fast: held here against the reading without it, on messages of every shape."""
+    body = {"events": events, **({"more": 1} if body_extra else {})}
+    raw = orjson.dumps({"id": "m1", "type": kind, "tenant_id": tenant, "occurred_at": T0.isoformat(), "body": body})
+
+    def outcome(read):
+        try:
+            return read(raw)
+        except UnreadableUsage:
+            return "unreadable"
+
+    assert outcome(read_usages) == outcome(usage_messages._read_usages_parsed)
+    logged, bodies = outcome(usage_messages.read_for_log), outcome(read_usage_bodies)
+    if bodies == "unreadable":
+        assert logged == "unreadable"
+    else:
+        assert (logged.tenant_id, orjson.loads(logged.events_json)) == bodies
+        assert logged.event_ids == [b["event_id"] for b in bodies[1]]
+        assert logged.subscription_ids == {b["subscription_id"] for b in bodies[1]}
+
+
+def test_an_integer_beyond_64_bits_reads_exactly_where_orjson_made_it_a_float():
+    """The one value msgspec reads otherwise: orjson's parse rounds it to a float. The edge refuses such quantities
+    (domain/usage.py MAX_QUANTITY), so only another producer could send one; it is now stored as sent."""
+    big = 2**70 + 1
+    event = {**body(1), "timestamp": T0.isoformat(), "properties": {"n": big}}
+    raw = json.dumps({"id": "m1", "type": "UsageAcceptedBatch.v1", "tenant_id": "ten_1", "occurred_at": T0.isoformat(),
+                      "body": {"events": [event]}}).encode()  # orjson does not write it
+    (read,) = read_usages(raw)
+    assert read.properties == {"n": big} and type(read.properties["n"]) is int
+    assert usage_messages._read_usages_parsed(raw)[0].properties == {"n": float(big)}
