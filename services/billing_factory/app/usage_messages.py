@@ -166,7 +166,7 @@ def read_usage_bodies(raw: bytes) -> tuple[str, list[dict[str, Any]]]:
         tenant_id, events = _batch_bodies(env)
         if events is not None and all(_common_timestamp(tenant_id, event) is not None for event in events):
             return tenant_id, events
-    read = read_usages(raw)
+    read = _read_usages_parsed(raw)  # read_for_log calls this only once msgspec refused the message
     return read[0].tenant_id, [{"event_id": m.event_id, "subscription_id": m.subscription_id, "customer_id": m.customer_id,
                                 "metric_code": m.metric_code, "timestamp": m.timestamp.isoformat(), "properties": m.properties,
                                 "payload_hash": m.payload_hash} for m in read]
